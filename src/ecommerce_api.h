@@ -1,0 +1,114 @@
+/*-------------------------------------------------------------------------
+ *
+ * ecommerce_api.h
+ *		What the parts of ecommerce_api may use of each other.
+ *
+ * One concern per file:
+ *	worker.c	the background workers' life: registration, main loop, signals
+ *	http.c		libmicrohttpd glue: daemon, callbacks, limits, headers, CORS
+ *	router.c	method + path template -> route
+ *	gateway.c	the only code that touches SPI and transactions
+ *	settings.c	the ecommerce_api.* GUCs
+ *	shmem.c		shared memory: per-worker state seen by every worker
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ECOMMERCE_API_H
+#define ECOMMERCE_API_H
+
+#include "lib/stringinfo.h"
+
+#define EAPI_EXTENSION_NAME		"ecommerce_api"
+#define EAPI_MAX_ROUTE_ARGS		8
+
+/* ---- settings.c ---- */
+extern int	eapi_port;
+extern char *eapi_listen_address;
+extern int	eapi_workers;
+extern char *eapi_database;
+extern char *eapi_role;
+extern int	eapi_max_connections_per_worker;
+extern int	eapi_idle_timeout;
+extern int	eapi_max_body_size;
+extern int	eapi_statement_timeout;
+extern char *eapi_cors_allowed_origins;
+extern bool eapi_log_requests;
+
+extern void eapi_define_settings(void);
+
+/* ---- shmem.c ---- */
+extern void eapi_shmem_init(void);
+extern void eapi_shmem_worker_attach(int worker_number);
+extern void eapi_shmem_set_busy(bool busy);
+extern int	eapi_shmem_busy_workers(void);
+
+/* ---- router.c ---- */
+
+/* Where a route's SQL argument comes from. */
+typedef enum RouteArgSource
+{
+	ARG_PATH_ID,				/* the {id} segment of the path */
+	ARG_QUERY,					/* a query-string parameter, by name */
+	ARG_BODY					/* the raw request body */
+} RouteArgSource;
+
+typedef struct RouteArg
+{
+	RouteArgSource source;
+	const char *name;			/* query parameter name for ARG_QUERY */
+} RouteArg;
+
+typedef enum RouteKind
+{
+	ROUTE_SQL,					/* calls ecommerce_api.<function>(text, ...) */
+	ROUTE_HEALTH				/* GET /health_check/ */
+} RouteKind;
+
+typedef struct ApiRoute
+{
+	const char *method;
+	const char *template;		/* canonical path, "{id}" marks the id */
+	RouteKind	kind;
+	const char *function;		/* SQL function in schema ecommerce_api */
+	int			success_status;
+	int			nargs;
+	RouteArg	args[EAPI_MAX_ROUTE_ARGS];
+} ApiRoute;
+
+typedef enum RouteMatch
+{
+	ROUTE_FOUND,
+	ROUTE_NO_PATH,				/* 404 */
+	ROUTE_NO_METHOD				/* 405, see allow */
+} RouteMatch;
+
+extern int	eapi_route_count(void);
+extern int	eapi_route_index(const ApiRoute *route);
+extern RouteMatch eapi_route_lookup(const char *method, const char *path,
+									const ApiRoute **route, char **path_id,
+									StringInfo allow);
+
+/* ---- gateway.c ---- */
+
+/* What a request produced: a status and a body (JSON, or empty). */
+typedef struct ApiResult
+{
+	int			status;
+	StringInfoData body;
+} ApiResult;
+
+extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
+							 const char *request_id, ApiResult *result);
+extern void eapi_json_error(ApiResult *result, int status, const char *detail);
+
+/* ---- http.c ---- */
+extern bool eapi_http_start(int worker_number);
+extern int	eapi_http_epoll_fd(void);
+extern long eapi_http_timeout_ms(void);
+extern void eapi_http_run(void);
+extern void eapi_http_stop(void);
+
+/* ---- worker.c ---- */
+extern int	eapi_worker_number;
+
+#endif							/* ECOMMERCE_API_H */

@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * gateway.c
+ *		The database gateway: the only code that touches SPI and transactions.
+ *
+ * One request is one transaction: start, run the route's statement, commit,
+ * and only then does http.c send the answer.  GET routes run read-only.
+ * Each route's statement is prepared on first use and kept for the life of
+ * the worker; its arguments are always bound as text parameters and the SQL
+ * function behind the route validates and casts them.
+ *
+ * An ERROR inside a request is caught here, the transaction is aborted and
+ * the error becomes an HTTP status chosen by its SQLSTATE, so a request can
+ * never take its worker down.  The API's SQL raises its own SQLSTATEs of
+ * class "EA" for answers that are not bugs (EA404 = 404, EA409 = 409, ...);
+ * EA422 carries a ready FastAPI-style JSON array of validation problems.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+
+#include "ecommerce_api.h"
+
+#define EAPI_SQLSTATE(a,b,c)	MAKE_SQLSTATE('E','A',a,b,c)
+
+/* How often a request that lost a serialization or deadlock race is rerun. */
+#define MAX_ATTEMPTS	3
+
+/* Health thresholds, as the reference reported them. */
+#define LATENCY_WARNING_MS		100.0
+#define LATENCY_CRITICAL_MS		500.0
+#define POOL_WARNING_PERCENT	70.0
+#define POOL_CRITICAL_PERCENT	90.0
+
+static SPIPlanPtr *route_plans = NULL;
+static SPIPlanPtr ping_plan = NULL;
+static SPIPlanPtr health_plan = NULL;
+
+/*
+ * Whether the extension was present at the last look.  Looking it up costs a
+ * catalog scan, so it is only done while it is missing, or when a statement
+ * failed in a way that says its objects may be gone.
+ */
+static bool extension_present = false;
+
+/* Set the body to {"detail": "<detail>"}. */
+void
+eapi_json_error(ApiResult *result, int status, const char *detail)
+{
+	result->status = status;
+	resetStringInfo(&result->body);
+	appendStringInfoString(&result->body, "{\"detail\":");
+	escape_json(&result->body, detail);
+	appendStringInfoChar(&result->body, '}');
+}
+
+/* Prepare a statement and keep it for the life of the worker. */
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs)
+{
+	Oid			argtypes[EAPI_MAX_ROUTE_ARGS];
+	SPIPlanPtr	plan;
+
+	for (int i = 0; i < nargs; i++)
+		argtypes[i] = TEXTOID;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static SPIPlanPtr
+route_plan(const ApiRoute *route)
+{
+	int			index = eapi_route_index(route);
+
+	if (route_plans == NULL)
+		route_plans = MemoryContextAllocZero(TopMemoryContext,
+											 eapi_route_count() * sizeof(SPIPlanPtr));
+	if (route_plans[index] == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.%s(", EAPI_EXTENSION_NAME, route->function);
+		for (int i = 0; i < route->nargs; i++)
+			appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 1);
+		appendStringInfoChar(&sql, ')');
+		route_plans[index] = prepare_kept(sql.data, route->nargs);
+		pfree(sql.data);
+	}
+	return route_plans[index];
+}
+
+/* Run a kept plan that returns one text datum; append it to the body. */
+static bool
+run_text_plan(SPIPlanPtr plan, const char *const *argv, int nargs,
+			  bool read_only, MemoryContext result_context, StringInfo body)
+{
+	Datum		values[EAPI_MAX_ROUTE_ARGS];
+	char		nulls[EAPI_MAX_ROUTE_ARGS];
+	Datum		datum;
+	bool		isnull;
+	int			rc;
+
+	for (int i = 0; i < nargs; i++)
+	{
+		nulls[i] = argv[i] ? ' ' : 'n';
+		values[i] = argv[i] ? CStringGetTextDatum(argv[i]) : (Datum) 0;
+	}
+
+	rc = SPI_execute_plan(plan, values, nulls, read_only, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "unexpected SPI result %s", SPI_result_code_string(rc));
+
+	datum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(result_context);
+		text	   *t = DatumGetTextPP(datum);
+
+		appendBinaryStringInfo(body, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return !isnull;
+}
+
+static const char *
+health_level(double value, double warning, double critical)
+{
+	if (value >= critical)
+		return "critical";
+	if (value >= warning)
+		return "warning";
+	return "healthy";
+}
+
+/*
+ * GET /health_check/: the database's latency (a round trip through the
+ * executor) and the "pool", which is the set of HTTP workers.
+ */
+static void
+run_health(MemoryContext result_context, ApiResult *result)
+{
+	TimestampTz start;
+	long		secs;
+	int			usecs;
+	double		latency_ms;
+	int			size = eapi_workers;
+	int			busy = eapi_shmem_busy_workers();
+	double		utilization = size > 0 ? 100.0 * busy / size : 0.0;
+	const char *db_health;
+	const char *pool_health;
+	const char *status;
+	char		latency_text[32];
+	char		size_text[16];
+	char		idle_text[16];
+	char		busy_text[16];
+	char		utilization_text[32];
+	const char *argv[8];
+
+	if (ping_plan == NULL)
+		ping_plan = prepare_kept("SELECT 1", 0);
+	if (health_plan == NULL)
+		health_plan = prepare_kept(
+			"SELECT pg_catalog.json_build_object("
+			"  'status', $1,"
+			"  'timestamp', pg_catalog.to_json(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC'),"
+			"  'checks', pg_catalog.json_build_object("
+			"    'database', pg_catalog.json_build_object("
+			"      'status', 'up', 'health', $2, 'latency_ms', $3::numeric,"
+			"      'thresholds', pg_catalog.json_build_object("
+			"        'warning_ms', 100.0, 'critical_ms', 500.0)),"
+			"    'db_pool', pg_catalog.json_build_object("
+			"      'health', $4, 'size', $5::int, 'checked_in', $6::int,"
+			"      'checked_out', $7::int, 'overflow', 0,"
+			"      'total_capacity', $5::int, 'utilization_percent', $8::numeric,"
+			"      'thresholds', pg_catalog.json_build_object("
+			"        'warning_percent', 70.0, 'critical_percent', 90.0))))::text",
+			8);
+
+	start = GetCurrentTimestamp();
+	if (SPI_execute_plan(ping_plan, NULL, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "health ping failed");
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	latency_ms = secs * 1000.0 + usecs / 1000.0;
+
+	db_health = health_level(latency_ms, LATENCY_WARNING_MS, LATENCY_CRITICAL_MS);
+	pool_health = health_level(utilization, POOL_WARNING_PERCENT, POOL_CRITICAL_PERCENT);
+	status = strcmp(db_health, "critical") == 0 || strcmp(pool_health, "critical") == 0 ? "critical" :
+		strcmp(db_health, "warning") == 0 || strcmp(pool_health, "warning") == 0 ? "warning" :
+		"healthy";
+
+	snprintf(latency_text, sizeof(latency_text), "%.2f", latency_ms);
+	snprintf(size_text, sizeof(size_text), "%d", size);
+	snprintf(idle_text, sizeof(idle_text), "%d", Max(size - busy, 0));
+	snprintf(busy_text, sizeof(busy_text), "%d", busy);
+	snprintf(utilization_text, sizeof(utilization_text), "%.1f", utilization);
+	argv[0] = status;
+	argv[1] = db_health;
+	argv[2] = latency_text;
+	argv[3] = pool_health;
+	argv[4] = size_text;
+	argv[5] = idle_text;
+	argv[6] = busy_text;
+	argv[7] = utilization_text;
+
+	run_text_plan(health_plan, argv, 8, true, result_context, &result->body);
+	result->status = 200;
+}
+
+/* Errors that mean the extension's objects may have gone away. */
+static bool
+is_missing_object_error(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_UNDEFINED_FUNCTION ||
+		sqlerrcode == ERRCODE_INVALID_SCHEMA_NAME ||
+		sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+		sqlerrcode == ERRCODE_UNDEFINED_OBJECT;
+}
+
+static bool
+is_retryable_error(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED;
+}
+
+/* Turn a caught error into the HTTP answer. */
+static void
+map_error(ErrorData *edata, const char *request_id, ApiResult *result)
+{
+	int			code = edata->sqlerrcode;
+
+	switch (code)
+	{
+		case EAPI_SQLSTATE('4', '0', '0'):
+		case EAPI_SQLSTATE('4', '0', '1'):
+		case EAPI_SQLSTATE('4', '0', '3'):
+		case EAPI_SQLSTATE('4', '0', '4'):
+		case EAPI_SQLSTATE('4', '0', '9'):
+		case EAPI_SQLSTATE('5', '0', '3'):
+			eapi_json_error(result, atoi(unpack_sql_state(code) + 2), edata->message);
+			return;
+		case EAPI_SQLSTATE('4', '2', '2'):
+			/* the message is already the JSON array of problems */
+			result->status = 422;
+			resetStringInfo(&result->body);
+			appendStringInfo(&result->body, "{\"detail\":%s}", edata->message);
+			return;
+		case ERRCODE_UNIQUE_VIOLATION:
+			eapi_json_error(result, 409, "Conflict: a record with this value already exists");
+			return;
+		case ERRCODE_FOREIGN_KEY_VIOLATION:
+			eapi_json_error(result, 404, "Referenced entity not found");
+			return;
+		case ERRCODE_CHECK_VIOLATION:
+		case ERRCODE_NOT_NULL_VIOLATION:
+		case ERRCODE_INVALID_TEXT_REPRESENTATION:
+		case ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE:
+		case ERRCODE_STRING_DATA_RIGHT_TRUNCATION:
+		case ERRCODE_INVALID_DATETIME_FORMAT:
+		case ERRCODE_DATETIME_VALUE_OUT_OF_RANGE:
+			eapi_json_error(result, 422, "Request violates a data constraint");
+			return;
+		case ERRCODE_QUERY_CANCELED:
+			eapi_json_error(result, 503, "Request timed out");
+			return;
+		case ERRCODE_READ_ONLY_SQL_TRANSACTION:
+			eapi_json_error(result, 503,
+							"This server is a read-only standby: send writes to the primary");
+			return;
+		case ERRCODE_T_R_SERIALIZATION_FAILURE:
+		case ERRCODE_T_R_DEADLOCK_DETECTED:
+			eapi_json_error(result, 503, "Concurrent update conflict, please retry");
+			return;
+	}
+
+	if (ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES)
+	{
+		eapi_json_error(result, 503, "Server overloaded, please retry");
+		return;
+	}
+
+	ereport(LOG,
+			(errmsg("ecommerce_api request %s failed: %s", request_id, edata->message),
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+			 errhidecontext(true)));
+	eapi_json_error(result, 500, "Internal Server Error");
+}
+
+/*
+ * One try at a route, in one transaction.  Returns NULL on success, else the
+ * caught error (the transaction is then aborted).
+ */
+static ErrorData *
+try_route(const ApiRoute *route, const char *const *argv, bool read_only,
+		  MemoryContext request_context, ApiResult *result)
+{
+	ErrorData  *volatile edata = NULL;
+
+	resetStringInfo(&result->body);
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (read_only)
+			XactReadOnly = true;
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (eapi_statement_timeout > 0)
+			enable_timeout_after(STATEMENT_TIMEOUT, eapi_statement_timeout);
+
+		if (route->kind == ROUTE_HEALTH)
+			run_health(request_context, result);
+		else
+		{
+			if (!extension_present)
+				extension_present = OidIsValid(get_extension_oid(EAPI_EXTENSION_NAME, true));
+			if (extension_present)
+			{
+				run_text_plan(route_plan(route), argv, route->nargs, read_only,
+							  request_context, &result->body);
+				result->status = route->success_status;
+			}
+			else
+				eapi_json_error(result, 503,
+								psprintf("Service unavailable: extension \"%s\" is not installed in database \"%s\"; run CREATE EXTENSION %s CASCADE",
+										 EAPI_EXTENSION_NAME, eapi_database, EAPI_EXTENSION_NAME));
+		}
+
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		MemoryContextSwitchTo(request_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+
+	/* a timeout that fired after the statement ended must not hit the next */
+	QueryCancelPending = false;
+	MemoryContextSwitchTo(request_context);
+	return edata;
+}
+
+/*
+ * Run one route and leave its answer in *result.  The caller's memory
+ * context receives the body.  A request that lost a serialization or
+ * deadlock race is run again, as is one whose statement failed because the
+ * extension may have been dropped (then it answers 503).
+ */
+void
+eapi_gateway_run(const ApiRoute *route, const char *const *argv,
+				 const char *request_id, ApiResult *result)
+{
+	MemoryContext request_context = CurrentMemoryContext;
+	bool		read_only = strcmp(route->method, "GET") == 0;
+
+	for (int attempt = 1;; attempt++)
+	{
+		ErrorData  *edata = try_route(route, argv, read_only, request_context, result);
+
+		if (edata == NULL)
+			return;
+		if (attempt < MAX_ATTEMPTS)
+		{
+			if (is_missing_object_error(edata->sqlerrcode) && extension_present)
+			{
+				extension_present = false;
+				continue;
+			}
+			if (is_retryable_error(edata->sqlerrcode))
+				continue;
+		}
+		map_error(edata, request_id, result);
+		return;
+	}
+}

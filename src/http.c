@@ -1,0 +1,570 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		libmicrohttpd glue: the daemon, its callbacks, limits, headers, CORS.
+ *
+ * libmicrohttpd runs with no threads of its own (MHD_USE_EPOLL, external
+ * event loop): worker.c waits on MHD's epoll fd and calls eapi_http_run(),
+ * and every callback below runs in the worker's only thread, where calling
+ * PostgreSQL is safe.  No ERROR may unwind through libmicrohttpd's frames,
+ * so each callback that can raise one catches it.
+ *
+ * A request is answered in the callback that sees its last byte: route it,
+ * run it through the gateway (one transaction), then queue the response.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+
+#include "ecommerce_api.h"
+
+#define LISTEN_BACKLOG			4096
+#define MAX_REQUEST_ID_LENGTH	128
+#define CORS_MAX_AGE			"600"
+#define CORS_METHODS			"GET, POST, PUT, DELETE, OPTIONS"
+
+/* What we keep about one request between libmicrohttpd's calls. */
+typedef struct HttpRequest
+{
+	instr_time	start;
+	StringInfoData body;
+	bool		has_body;
+	bool		too_large;
+} HttpRequest;
+
+static struct MHD_Daemon *http_daemon = NULL;
+
+/* Holds the HttpRequests of the connections in progress. */
+static MemoryContext connection_context = NULL;
+
+/* Reset after each request; the gateway's answers are built in it. */
+static MemoryContext request_context = NULL;
+
+/* ----------------------------------------------------------------------
+ * Responses
+ * ----------------------------------------------------------------------
+ */
+
+/* The Access-Control-Allow-Origin value for this request, or NULL. */
+static const char *
+cors_origin(struct MHD_Connection *conn)
+{
+	const char *origin;
+	const char *p;
+	size_t		len;
+
+	if (strcmp(eapi_cors_allowed_origins, "*") == 0)
+		return "*";
+	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	if (origin == NULL)
+		return NULL;
+	len = strlen(origin);
+	for (p = eapi_cors_allowed_origins; *p;)
+	{
+		const char *end;
+		const char *last;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		end = strchrnul(p, ',');
+		last = end;
+		while (last > p && last[-1] == ' ')
+			last--;
+		if ((size_t) (last - p) == len && strncmp(p, origin, len) == 0)
+			return origin;
+		p = end;
+	}
+	return NULL;
+}
+
+/* An X-Request-ID we echo must be short and plain. */
+static bool
+request_id_is_sane(const char *id)
+{
+	size_t		len = strlen(id);
+
+	if (len == 0 || len > MAX_REQUEST_ID_LENGTH)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char) *p) && !strchr("-_.:", *p))
+			return false;
+	return true;
+}
+
+static void
+generate_request_id(char *buf, size_t size)
+{
+	uint64		a = pg_prng_uint64(&pg_global_prng_state);
+	uint64		b = pg_prng_uint64(&pg_global_prng_state);
+
+	/* formatted as a version 4 UUID */
+	snprintf(buf, size, "%08x-%04x-4%03x-%04x-%012llx",
+			 (unsigned) (a >> 32), (unsigned) (a >> 16) & 0xffff,
+			 (unsigned) a & 0x0fff,
+			 (unsigned) ((b >> 48) & 0x3fff) | 0x8000,
+			 (unsigned long long) (b & UINT64CONST(0xffffffffffff)));
+}
+
+static double
+elapsed_ms(HttpRequest *req)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, req->start);
+	return INSTR_TIME_GET_MILLISEC(now);
+}
+
+/*
+ * Queue one response with the headers every answer carries.  Uses no
+ * PostgreSQL allocation, so it can also answer after an error.
+ */
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
+			  const char *body, size_t len, const char *request_id,
+			  const char *allow)
+{
+	struct MHD_Response *response;
+	const char *origin = cors_origin(conn);
+	char		timing[32];
+	enum MHD_Result ret;
+
+	response = MHD_create_response_from_buffer(len, (void *) body,
+											   MHD_RESPMEM_MUST_COPY);
+	if (response == NULL)
+		return MHD_NO;
+	if (len > 0)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+								"application/json");
+	MHD_add_response_header(response, "X-Request-ID", request_id);
+	snprintf(timing, sizeof(timing), "%.2fms", req ? elapsed_ms(req) : 0.0);
+	MHD_add_response_header(response, "X-Response-Time", timing);
+	if (origin)
+	{
+		MHD_add_response_header(response,
+								MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
+								origin);
+		if (strcmp(origin, "*") != 0)
+			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
+	}
+	if (allow)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+
+	ret = MHD_queue_response(conn, status, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+static enum MHD_Result
+send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
+				  const char *body, const char *request_id)
+{
+	return send_response(conn, req, status, body, strlen(body), request_id, NULL);
+}
+
+/* OPTIONS on any path: a CORS preflight answer. */
+static enum MHD_Result
+send_preflight(struct MHD_Connection *conn, const char *request_id)
+{
+	struct MHD_Response *response;
+	const char *origin = cors_origin(conn);
+	const char *req_headers;
+	enum MHD_Result ret;
+
+	response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	if (response == NULL)
+		return MHD_NO;
+	if (origin)
+	{
+		MHD_add_response_header(response, "Access-Control-Allow-Origin", origin);
+		if (strcmp(origin, "*") != 0)
+			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
+	}
+	MHD_add_response_header(response, "Access-Control-Allow-Methods", CORS_METHODS);
+	req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+											  "Access-Control-Request-Headers");
+	if (req_headers)
+		MHD_add_response_header(response, "Access-Control-Allow-Headers", req_headers);
+	MHD_add_response_header(response, "Access-Control-Max-Age", CORS_MAX_AGE);
+	MHD_add_response_header(response, "X-Request-ID", request_id);
+	MHD_add_response_header(response, "X-Response-Time", "0.00ms");
+	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+/* ----------------------------------------------------------------------
+ * Requests
+ * ----------------------------------------------------------------------
+ */
+
+/* Route, run and answer a request whose body has fully arrived. */
+static enum MHD_Result
+dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
+		 const char *method, const char *request_id)
+{
+	const ApiRoute *route;
+	char	   *path_id;
+	StringInfoData allow;
+	ApiResult	result;
+	const char *argv[EAPI_MAX_ROUTE_ARGS];
+	enum MHD_Result ret;
+
+	initStringInfo(&allow);
+	initStringInfo(&result.body);
+
+	switch (eapi_route_lookup(method, url, &route, &path_id, &allow))
+	{
+		case ROUTE_NO_PATH:
+			return send_static_error(conn, req, MHD_HTTP_NOT_FOUND,
+									 "{\"detail\":\"Not Found\"}", request_id);
+		case ROUTE_NO_METHOD:
+			return send_response(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+								 "{\"detail\":\"Method Not Allowed\"}",
+								 strlen("{\"detail\":\"Method Not Allowed\"}"),
+								 request_id, allow.data);
+		case ROUTE_FOUND:
+			break;
+	}
+
+	for (int i = 0; i < route->nargs; i++)
+	{
+		const RouteArg *arg = &route->args[i];
+
+		switch (arg->source)
+		{
+			case ARG_PATH_ID:
+				argv[i] = path_id;
+				break;
+			case ARG_QUERY:
+				argv[i] = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+													  arg->name);
+				break;
+			case ARG_BODY:
+				argv[i] = req->has_body ? req->body.data : NULL;
+				break;
+		}
+	}
+
+	eapi_shmem_set_busy(true);
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("%s %s", route->method, route->template));
+
+	eapi_gateway_run(route, argv, request_id, &result);
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	eapi_shmem_set_busy(false);
+
+	ret = send_response(conn, req, result.status, result.body.data,
+						result.body.len, request_id, NULL);
+	if (eapi_log_requests)
+		elog(LOG, "%s %s %d %.2fms request_id=%s",
+			 method, url, result.status, elapsed_ms(req), request_id);
+	return ret;
+}
+
+static HttpRequest *
+request_begin(struct MHD_Connection *conn)
+{
+	HttpRequest *req = MemoryContextAllocZero(connection_context, sizeof(HttpRequest));
+	const char *length;
+
+	INSTR_TIME_SET_CURRENT(req->start);
+
+	/* refuse a declared oversized body before reading any of it */
+	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+										 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (length && strtoull(length, NULL, 10) > (unsigned long long) eapi_max_body_size)
+		req->too_large = true;
+	return req;
+}
+
+static void
+request_append(HttpRequest *req, const char *data, size_t size)
+{
+	if (req->too_large)
+		return;
+	if (!req->has_body)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+
+		initStringInfo(&req->body);
+		MemoryContextSwitchTo(oldcxt);
+		req->has_body = true;
+	}
+	if ((size_t) req->body.len + size > (size_t) eapi_max_body_size)
+	{
+		req->too_large = true;
+		return;
+	}
+	appendBinaryStringInfo(&req->body, data, size);
+}
+
+static void
+request_free(HttpRequest *req)
+{
+	if (req->has_body)
+		pfree(req->body.data);
+	pfree(req);
+}
+
+/*
+ * libmicrohttpd's access handler.  The first call for a request only creates
+ * its state; the calls with upload data collect the body; the last call
+ * (no more data) answers.
+ */
+static enum MHD_Result
+handle_request(void *cls, struct MHD_Connection *conn, const char *url,
+			   const char *method, const char *version,
+			   const char *upload_data, size_t *upload_data_size,
+			   void **con_cls)
+{
+	HttpRequest *volatile req = *con_cls;
+	volatile bool answer = false;
+	volatile enum MHD_Result ret;
+	char		request_id[MAX_REQUEST_ID_LENGTH + 1];
+	const char *sent_id;
+
+	PG_TRY();
+	{
+		if (req == NULL)
+		{
+			req = request_begin(conn);
+			*con_cls = req;
+			answer = req->too_large;
+		}
+		else if (*upload_data_size > 0)
+		{
+			request_append(req, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+		}
+		else
+			answer = true;		/* the body is complete */
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		answer = false;
+	}
+	PG_END_TRY();
+
+	if (!answer)
+		return req ? MHD_YES : MHD_NO;
+
+	sent_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
+	if (sent_id && request_id_is_sane(sent_id))
+		strlcpy(request_id, sent_id, sizeof(request_id));
+	else
+		generate_request_id(request_id, sizeof(request_id));
+
+	if (req->too_large)
+		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
+								 "{\"detail\":\"Request body too large\"}",
+								 request_id);
+	if (strcmp(method, "OPTIONS") == 0)
+		return send_preflight(conn, request_id);
+
+	PG_TRY();
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(request_context);
+
+		ret = dispatch(conn, req, url, method, request_id);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	PG_CATCH();
+	{
+		/* not a failure of the request's SQL (the gateway catches those) */
+		MemoryContextSwitchTo(TopMemoryContext);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		eapi_shmem_set_busy(false);
+		ret = send_static_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+								"{\"detail\":\"Internal Server Error\"}",
+								request_id);
+	}
+	PG_END_TRY();
+
+	MemoryContextReset(request_context);
+	return ret;
+}
+
+static void
+request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+				  enum MHD_RequestTerminationCode toe)
+{
+	if (*con_cls)
+		request_free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* Applies the current idle timeout to each new connection (SIGHUP-able). */
+static void
+connection_started(void *cls, struct MHD_Connection *conn, void **socket_context,
+				   enum MHD_ConnectionNotificationCode toe)
+{
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+								  (unsigned int) eapi_idle_timeout);
+}
+
+static void
+log_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+	char		message[1024];
+
+	vsnprintf(message, sizeof(message), fmt, ap);
+	elog(DEBUG1, "libmicrohttpd: %s", message);
+}
+
+/* ----------------------------------------------------------------------
+ * The daemon
+ * ----------------------------------------------------------------------
+ */
+
+/*
+ * Open this worker's listening socket.  Every worker binds the same port
+ * with SO_REUSEPORT and the kernel spreads new connections among them.
+ * Returns -1, after logging why, when it cannot.
+ */
+static int
+open_listen_socket(void)
+{
+	struct addrinfo hints = {0};
+	struct addrinfo *addrs;
+	char		port[16];
+	const char *host = eapi_listen_address;
+	int			fd;
+	int			one = 1;
+	int			rc;
+
+	if (strcmp(host, "*") == 0 || host[0] == '\0')
+		host = "0.0.0.0";
+	snprintf(port, sizeof(port), "%d", eapi_port);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &addrs);
+	if (rc != 0)
+	{
+		ereport(LOG,
+				(errmsg("ecommerce_api could not resolve listen address \"%s\": %s",
+						host, gai_strerror(rc))));
+		return -1;
+	}
+
+	fd = socket(addrs->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+		bind(fd, addrs->ai_addr, addrs->ai_addrlen) < 0 ||
+		listen(fd, LISTEN_BACKLOG) < 0)
+	{
+		int			save_errno = errno;
+
+		ereport(LOG,
+				(errcode_for_socket_access(),
+				 errmsg("ecommerce_api could not listen on %s:%d: %s",
+						host, eapi_port, strerror(save_errno)),
+				 errhint("Is another server already using port %d? Set ecommerce_api.port.",
+						 eapi_port)));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(addrs);
+	return fd;
+}
+
+bool
+eapi_http_start(int worker_number)
+{
+	int			fd;
+
+	if (connection_context == NULL)
+	{
+		connection_context = AllocSetContextCreate(TopMemoryContext,
+												   "ecommerce_api connections",
+												   ALLOCSET_DEFAULT_SIZES);
+		request_context = AllocSetContextCreate(TopMemoryContext,
+												"ecommerce_api request",
+												ALLOCSET_DEFAULT_SIZES);
+	}
+
+	fd = open_listen_socket();
+	if (fd < 0)
+		return false;
+
+	http_daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+								   0, NULL, NULL,
+								   handle_request, NULL,
+								   MHD_OPTION_LISTEN_SOCKET, fd,
+								   MHD_OPTION_CONNECTION_LIMIT,
+								   (unsigned int) eapi_max_connections_per_worker,
+								   MHD_OPTION_CONNECTION_TIMEOUT,
+								   (unsigned int) eapi_idle_timeout,
+								   MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+								   MHD_OPTION_NOTIFY_CONNECTION, connection_started, NULL,
+								   MHD_OPTION_EXTERNAL_LOGGER, log_mhd_message, NULL,
+								   MHD_OPTION_END);
+	if (http_daemon == NULL)
+	{
+		close(fd);
+		ereport(LOG,
+				(errmsg("ecommerce_api worker %d could not start its HTTP server",
+						worker_number)));
+		return false;
+	}
+	return true;
+}
+
+int
+eapi_http_epoll_fd(void)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+/* Milliseconds until libmicrohttpd needs to run again, -1 for never. */
+long
+eapi_http_timeout_ms(void)
+{
+	MHD_UNSIGNED_LONG_LONG timeout;
+
+	if (MHD_get_timeout(http_daemon, &timeout) != MHD_YES)
+		return -1;
+	return timeout > LONG_MAX ? LONG_MAX : (long) timeout;
+}
+
+void
+eapi_http_run(void)
+{
+	MHD_run(http_daemon);
+}
+
+void
+eapi_http_stop(void)
+{
+	if (http_daemon)
+		MHD_stop_daemon(http_daemon);
+	http_daemon = NULL;
+}

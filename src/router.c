@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.c
+ *		Method + path -> route.
+ *
+ * The route table holds each route once, in its canonical form
+ * ("/products/id/{id}").  Before matching, a request path is brought to that
+ * form, which is how the contract's aliases are served directly, without a
+ * redirect:
+ *
+ *	- a trailing slash is dropped ("/products/" = "/products");
+ *	- "/api/v1/clients/..." = "/clients/...";
+ *	- "/order-details/..." = "/order_details/...";
+ *	- "/R/{id}" = "/R/id/{id}" when "/R/{x}" names no route of its own
+ *	  ("/products/filter", "/clients/login" and "/orders/checkout" do).
+ *
+ * A path that matches some route but not with this method is a 405, and the
+ * methods it does accept are collected for the Allow header.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "ecommerce_api.h"
+
+#define Q(n)		{ARG_QUERY, n}
+#define PATH_ID		{ARG_PATH_ID, NULL}
+#define BODY		{ARG_BODY, NULL}
+
+/*
+ * The five routes of a resource.  LIST_ARGS are the list function's
+ * arguments: skip and limit, and for some resources a parent filter.
+ */
+#define RESOURCE_ROUTES(r, ...) \
+	{"GET", "/" #r, ROUTE_SQL, "api_" #r "_list", 200, \
+		sizeof((RouteArg[]){__VA_ARGS__}) / sizeof(RouteArg), {__VA_ARGS__}}, \
+	{"POST", "/" #r, ROUTE_SQL, "api_" #r "_create", 201, 1, {BODY}}, \
+	{"GET", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_get", 200, 1, {PATH_ID}}, \
+	{"PUT", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_update", 200, 2, {PATH_ID, BODY}}, \
+	{"DELETE", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_delete", 204, 1, {PATH_ID}}
+
+static const ApiRoute routes[] = {
+	{"GET", "/health_check", ROUTE_HEALTH, NULL, 200, 0},
+	/* literal routes first: they win over "/R/{id}" */
+	{"GET", "/products/filter", ROUTE_SQL, "api_products_filter", 200, 8,
+		{Q("search"), Q("category_id"), Q("min_price"), Q("max_price"),
+		Q("in_stock_only"), Q("sort_by"), Q("skip"), Q("limit")}},
+	{"POST", "/clients/login", ROUTE_SQL, "api_clients_login", 200, 1, {BODY}},
+	{"POST", "/orders/checkout", ROUTE_SQL, "api_orders_checkout", 201, 1, {BODY}},
+	RESOURCE_ROUTES(categories, Q("skip"), Q("limit")),
+	RESOURCE_ROUTES(products, Q("skip"), Q("limit")),
+	RESOURCE_ROUTES(clients, Q("skip"), Q("limit")),
+	RESOURCE_ROUTES(addresses, Q("skip"), Q("limit"), Q("client_id")),
+	RESOURCE_ROUTES(bills, Q("skip"), Q("limit"), Q("client_id")),
+	RESOURCE_ROUTES(orders, Q("skip"), Q("limit"), Q("client_id")),
+	RESOURCE_ROUTES(order_details, Q("skip"), Q("limit"), Q("order_id")),
+	RESOURCE_ROUTES(reviews, Q("skip"), Q("limit"), Q("product_id")),
+};
+
+#define NUM_ROUTES	lengthof(routes)
+#define MAX_SEGMENTS 8
+
+int
+eapi_route_count(void)
+{
+	return NUM_ROUTES;
+}
+
+int
+eapi_route_index(const ApiRoute *route)
+{
+	return route - routes;
+}
+
+/*
+ * Split a path into its segments, in place.  Empty segments ("//", a
+ * trailing "/") are skipped.  Returns the number of segments, or -1 when
+ * there are more than MAX_SEGMENTS (no route is that deep).
+ */
+static int
+split_path(char *path, char **segments)
+{
+	int			n = 0;
+	char	   *p = path;
+
+	while (*p)
+	{
+		while (*p == '/')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		if (n == MAX_SEGMENTS)
+			return -1;
+		segments[n++] = p;
+		while (*p && *p != '/')
+			p++;
+	}
+	return n;
+}
+
+/* Does the template match these segments?  Sets *id from "{id}". */
+static bool
+template_matches(const char *template, char **segments, int nsegments,
+				 char **id)
+{
+	const char *t = template;
+	int			i = 0;
+
+	while (*t)
+	{
+		const char *end;
+		size_t		len;
+
+		t++;					/* skip the '/' */
+		end = strchrnul(t, '/');
+		len = end - t;
+		if (i >= nsegments)
+			return false;
+		if (len == 4 && strncmp(t, "{id}", 4) == 0)
+			*id = segments[i];
+		else if (strlen(segments[i]) != len || strncmp(t, segments[i], len) != 0)
+			return false;
+		i++;
+		t = end;
+	}
+	return i == nsegments;
+}
+
+/*
+ * Collect the routes that match the segments.  Returns the route for the
+ * method if there is one; otherwise appends the accepted methods to allow
+ * and returns NULL.  *path_matched tells whether any route matched at all.
+ */
+static const ApiRoute *
+match_segments(const char *method, char **segments, int nsegments,
+			   char **path_id, StringInfo allow, bool *path_matched)
+{
+	*path_matched = false;
+	for (int i = 0; i < (int) NUM_ROUTES; i++)
+	{
+		char	   *id = NULL;
+
+		if (!template_matches(routes[i].template, segments, nsegments, &id))
+			continue;
+		*path_matched = true;
+		if (strcmp(routes[i].method, method) == 0)
+		{
+			*path_id = id;
+			return &routes[i];
+		}
+		appendStringInfo(allow, "%s%s", allow->len > 0 ? ", " : "",
+						 routes[i].method);
+	}
+	return NULL;
+}
+
+RouteMatch
+eapi_route_lookup(const char *method, const char *path,
+				  const ApiRoute **route, char **path_id, StringInfo allow)
+{
+	char	   *copy = pstrdup(path);
+	char	   *parts[MAX_SEGMENTS + 1];
+	char	  **segments = parts;
+	int			n;
+	bool		path_matched;
+
+	*route = NULL;
+	*path_id = NULL;
+
+	n = split_path(copy, parts);
+	if (n <= 0)
+		return ROUTE_NO_PATH;
+
+	/* aliases: /api/v1/clients/... and /order-details/... */
+	if (n >= 3 && strcmp(segments[0], "api") == 0 &&
+		strcmp(segments[1], "v1") == 0 && strcmp(segments[2], "clients") == 0)
+	{
+		segments += 2;
+		n -= 2;
+	}
+	if (strcmp(segments[0], "order-details") == 0)
+		segments[0] = "order_details";
+
+	*route = match_segments(method, segments, n, path_id, allow, &path_matched);
+
+	/* /R/{id} is /R/id/{id} unless /R/{x} is a route of its own */
+	if (!path_matched && n == 2)
+	{
+		char	   *expanded[3] = {segments[0], "id", segments[1]};
+
+		*route = match_segments(method, expanded, 3, path_id, allow,
+								&path_matched);
+	}
+
+	if (*route)
+		return ROUTE_FOUND;
+	if (!path_matched)
+		return ROUTE_NO_PATH;
+	appendStringInfoString(allow, ", OPTIONS");
+	return ROUTE_NO_METHOD;
+}
