@@ -95,7 +95,8 @@ exit_if_asked(void)
 		eapi_http_stop();
 		ereport(DEBUG1,
 				(errmsg("ecommerce_api worker %d shutting down", eapi_worker_number)));
-		proc_exit(0);
+		/* exit code 1: if the server is not shutting down, come back */
+		proc_exit(1);
 	}
 	CHECK_FOR_INTERRUPTS();
 }
