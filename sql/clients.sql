@@ -1,0 +1,84 @@
+--
+-- clients: CRUD, email normalization and uniqueness, passwords (bcrypt,
+-- never returned), guests, login, delete rules.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
+RESET client_min_messages;
+SET search_path = ecommerce_api, public;
+TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
+\pset tuples_only on
+\pset format unaligned
+\set SHOW_CONTEXT never
+
+-- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
+-- gateway does (text in, text out); returns the response text, '<NULL>' for a
+-- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
+-- effects are then rolled back, as the gateway rolls back the request).
+CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
+                   (SELECT string_agg(format('$1[%s]', i), ', ')
+                      FROM generate_subscripts(args, 1) AS i))
+       INTO result USING args;
+    RETURN coalesce(result, '<NULL>');
+EXCEPTION WHEN OTHERS THEN
+    RETURN format('[%s] %s', sqlstate, sqlerrm);
+END
+$f$;
+
+SELECT pg_temp.try('api_clients_create', '{"name": "Ann", "lastname": "Lee", "email": "Ann.Lee@Example.COM", "telephone": "+34 600 000 000", "password": "s3cret!", "is_admin": true}');
+SELECT pg_temp.try('api_clients_create', '{"name": "Bob", "lastname": "Ray", "email": "bob@example.com"}');
+-- the domain is case-insensitive: same address, 409
+SELECT pg_temp.try('api_clients_create', '{"name": "Ann", "lastname": "Twin", "email": "Ann.Lee@EXAMPLE.com"}');
+SELECT pg_temp.try('api_clients_list', NULL, NULL);
+SELECT pg_temp.try('api_clients_get', '2');
+SELECT pg_temp.try('api_clients_get', '3');
+
+-- the password is stored only as a bcrypt hash; guests have none
+SELECT id_key, password ~ '^\$2a\$08\$' AS bcrypt, password = crypt('s3cret!', password) AS matches FROM clients ORDER BY id_key;
+
+-- login: the normalized email and the right password
+SELECT pg_temp.try('api_clients_login', '{"email": "Ann.Lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "Ann.Lee@example.com", "password": "wrong"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "nobody@example.com", "password": "s3cret!"}');
+-- a guest can never log in
+SELECT pg_temp.try('api_clients_login', '{"email": "bob@example.com", "password": ""}');
+SELECT pg_temp.try('api_clients_login', '{"email": "bob@example.com", "password": "anything"}');
+
+-- PUT: full body; no password keeps the current one, a password replaces it
+SELECT pg_temp.try('api_clients_update', '1', '{"name": "Ann", "lastname": "Lee-Smith", "email": "ann.lee@example.com"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.try('api_clients_update', '1', '{"name": "Ann", "lastname": "Lee-Smith", "email": "ann.lee@example.com", "password": null, "telephone": null}');
+SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.try('api_clients_update', '2', '{"name": "Bob", "lastname": "Ray", "email": "bob@example.com", "password": "new pass"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "BOB@example.com", "password": "new pass"}');
+SELECT pg_temp.try('api_clients_login', '{"email": "bob@Example.com", "password": "new pass"}');
+-- taking another client's email: 409
+SELECT pg_temp.try('api_clients_update', '2', '{"name": "Bob", "lastname": "Ray", "email": "ann.lee@EXAMPLE.com"}');
+SELECT pg_temp.try('api_clients_update', '9', '{"name": "Bob", "lastname": "Ray", "email": "x@example.com"}');
+-- is_admin never comes from a body
+SELECT pg_temp.try('api_clients_update', '2', '{"name": "Bob", "lastname": "Ray", "email": "bob@example.com", "is_admin": true}');
+
+-- Delete: addresses go with the client; orders or bills keep it.
+INSERT INTO addresses (street, city, client_id) VALUES ('Main St', 'Springfield', 2), ('Elm St', 'Salem', 2);
+SELECT pg_temp.try('api_clients_delete', '2');
+SELECT count(*) AS addresses_left FROM addresses;
+INSERT INTO bills (bill_number, date, total, payment_type, client_id) VALUES ('B-1', '2024-01-01', 10, 1, 1);
+SELECT pg_temp.try('api_clients_delete', '1');
+DELETE FROM bills;
+-- (ids are not reused: the refused duplicate above consumed id 3)
+SELECT pg_temp.try('api_clients_create', '{"name": "Cid", "lastname": "Roe", "email": "cid@example.com"}');
+INSERT INTO bills (bill_number, date, total, payment_type, client_id) VALUES ('B-2', '2024-01-01', 10, 1, 4);
+-- client 1 has an order (on Cid's bill), Cid has a bill
+INSERT INTO orders (total, delivery_method, client_id, bill_id) VALUES (10, 1, 1, 2);
+SELECT pg_temp.try('api_clients_delete', '1');
+SELECT pg_temp.try('api_clients_delete', '4');
+DELETE FROM orders;
+SELECT pg_temp.try('api_clients_delete', '1');
+SELECT pg_temp.try('api_clients_delete', '1');
+SELECT pg_temp.try('api_clients_list', NULL, NULL);

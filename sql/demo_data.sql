@@ -1,0 +1,80 @@
+--
+-- demo data: load_demo_data(scale) on an empty schema, its counts and its
+-- consistency, refusal on a non-empty schema, replace.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
+RESET client_min_messages;
+SET search_path = ecommerce_api, public;
+TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
+\pset tuples_only on
+\pset format unaligned
+\set SHOW_CONTEXT never
+
+-- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
+-- gateway does (text in, text out); returns the response text, '<NULL>' for a
+-- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
+-- effects are then rolled back, as the gateway rolls back the request).
+CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
+                   (SELECT string_agg(format('$1[%s]', i), ', ')
+                      FROM generate_subscripts(args, 1) AS i))
+       INTO result USING args;
+    RETURN coalesce(result, '<NULL>');
+EXCEPTION WHEN OTHERS THEN
+    RETURN format('[%s] %s', sqlstate, sqlerrm);
+END
+$f$;
+
+SELECT ecommerce_api.load_demo_data(1);
+-- not on data already there
+SELECT ecommerce_api.load_demo_data(1);
+SELECT ecommerce_api.load_demo_data(0, replace => true);
+
+-- ids 1-100 and 1-50 exist, the sequences continue after them
+SELECT min(id_key), max(id_key), count(*) FROM products;
+SELECT min(id_key), max(id_key), count(*) FROM clients;
+SELECT pg_temp.try('api_categories_create', '{"name": "New"}');
+SELECT pg_temp.try('api_clients_create', '{"name": "New", "lastname": "Client", "email": "new@example.com"}');
+
+-- a realistic spread
+SELECT count(DISTINCT category_id) AS categories_used, min(price) > 0 AS priced,
+       count(*) FILTER (WHERE stock = 0) BETWEEN 1 AND 20 AS some_out_of_stock,
+       count(*) FILTER (WHERE description IS NULL) AS without_description
+  FROM products;
+SELECT status, count(*) > 0 AS present FROM orders GROUP BY status ORDER BY status;
+SELECT count(*) FILTER (WHERE n NOT BETWEEN 1 AND 2) AS clients_without_1_or_2_addresses
+  FROM (SELECT c.id_key, count(a.id_key) AS n FROM clients c LEFT JOIN addresses a ON a.client_id = c.id_key
+         WHERE c.id_key <= 50 GROUP BY c.id_key) x;
+
+-- consistent: every order's total is the sum of its lines, lines are priced
+-- at their product's price, every bill's total plus discount is its order's
+SELECT count(*) AS orders_total_mismatch
+  FROM orders o
+ WHERE o.total <> (SELECT sum(d.quantity * d.price) FROM order_details d WHERE d.order_id = o.id_key);
+SELECT count(*) AS lines_mispriced
+  FROM order_details d JOIN products p ON p.id_key = d.product_id WHERE d.price <> p.price;
+SELECT count(*) AS orders_without_lines FROM orders o WHERE NOT EXISTS (SELECT FROM order_details d WHERE d.order_id = o.id_key);
+SELECT count(*) AS bills_mismatch
+  FROM orders o JOIN bills b ON b.id_key = o.bill_id
+ WHERE b.total + b.discount <> o.total OR b.client_id <> o.client_id OR b.date <> o.date::date;
+SELECT count(*) AS duplicate_products_in_an_order
+  FROM (SELECT order_id, product_id FROM order_details GROUP BY 1, 2 HAVING count(*) > 1) x;
+
+-- every demo client logs in with demo1234; client 1 is the admin
+SELECT pg_temp.try('api_clients_login', '{"email": "admin@example.com", "password": "demo1234"}');
+SELECT is_admin, count(*) FROM clients GROUP BY is_admin ORDER BY is_admin;
+SELECT pg_temp.try('api_clients_login', format('{"email": "%s", "password": "demo1234"}', email)) LIKE '{"id_key" : 50,%' AS client_50_logs_in
+  FROM clients WHERE id_key = 50;
+
+-- the API serves it
+SELECT json_array_length(pg_temp.try('api_products_list', NULL, NULL)::json) AS products_page,
+       json_array_length(pg_temp.try('api_orders_list', NULL, '1000', NULL)::json) AS orders_page;
+
+-- replace: wipes everything (including rows added since) and reloads
+SELECT ecommerce_api.load_demo_data(2, replace => true);
+SELECT count(*) FROM categories WHERE name = 'New';

@@ -1,0 +1,90 @@
+--
+-- schema: tables, constraints, indexes, pg_dump registration, and the
+-- properties of the route functions the C gateway relies on.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
+RESET client_min_messages;
+SET search_path = ecommerce_api, public;
+TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
+\pset tuples_only on
+\pset format unaligned
+\set SHOW_CONTEXT never
+
+-- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
+-- gateway does (text in, text out); returns the response text, '<NULL>' for a
+-- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
+-- effects are then rolled back, as the gateway rolls back the request).
+CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
+                   (SELECT string_agg(format('$1[%s]', i), ', ')
+                      FROM generate_subscripts(args, 1) AS i))
+       INTO result USING args;
+    RETURN coalesce(result, '<NULL>');
+EXCEPTION WHEN OTHERS THEN
+    RETURN format('[%s] %s', sqlstate, sqlerrm);
+END
+$f$;
+
+-- The eight tables, columns in the order of the JSON responses.
+SELECT c.relname, string_agg(format('%s %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'ecommerce_api'::regnamespace AND c.relkind = 'r'
+ GROUP BY c.relname
+ ORDER BY c.relname;
+
+-- Constraints (CHECKs hold every limit the API validates).
+SELECT conrelid::regclass, conname, pg_get_constraintdef(oid)
+  FROM pg_constraint
+ WHERE connamespace = 'ecommerce_api'::regnamespace
+ ORDER BY conrelid::regclass::text, conname;
+
+-- Indexes.
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid)
+  FROM pg_index
+ WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'ecommerce_api'::regnamespace)
+ ORDER BY indexrelid::regclass::text;
+
+-- Every foreign key has an index leading with its column.
+SELECT c.conrelid::regclass, c.conname
+  FROM pg_constraint c
+ WHERE c.connamespace = 'ecommerce_api'::regnamespace AND c.contype = 'f'
+   AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1]);
+
+-- pg_dump keeps the rows and the identity sequences.
+SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'ecommerce_api' ORDER BY 1;
+
+-- The route functions: text arguments, text result, reads STABLE, and a
+-- pinned search_path starting with the extension's schema.
+SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile,
+       p.proconfig[1] LIKE 'search_path=ecommerce_api, %' AS pinned_path
+  FROM pg_proc p
+ WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND p.proname LIKE 'api\_%'
+ ORDER BY p.proname;
+
+-- Every function that reads or writes a table pins its search_path (the
+-- unpinned ones are the pure helpers, kept inlinable).
+SELECT p.proname
+  FROM pg_proc p
+ WHERE p.pronamespace = 'ecommerce_api'::regnamespace
+   AND p.proconfig IS NULL
+   AND p.prosrc ~* '\m(from|into|update|truncate)\s+(categories|products|clients|addresses|bills|orders|order_details|reviews)\M'
+ ORDER BY 1;
+
+-- The JSON helpers are inlined into the calling query (no function call per row).
+EXPLAIN (VERBOSE, COSTS OFF) SELECT ecommerce_api._json_category(c) FROM ecommerce_api.categories c;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT ecommerce_api._json_product(p, c)
+  FROM ecommerce_api.products p LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id;
+
+-- Passwords can only ever be stored hashed.
+INSERT INTO clients (name, lastname, email, password) VALUES ('A', 'B', 'a@b.co', 'plain-text');
+-- Stock can never go negative, whatever writes it.
+INSERT INTO products (name, price, stock) VALUES ('x', 1, -1);
+-- Emails are stored with a lower-case domain.
+INSERT INTO clients (name, lastname, email) VALUES ('A', 'B', 'a@B.co');
