@@ -59,10 +59,10 @@ SELECT c.conrelid::regclass, c.conname
 -- pg_dump keeps the rows and the identity sequences.
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'ecommerce_api' ORDER BY 1;
 
--- The route functions: text arguments, text result, reads STABLE, and a
--- pinned search_path starting with the extension's schema.
+-- The route functions: text arguments, text result, reads STABLE, a pinned
+-- search_path starting with the extension's schema, plans made once.
 SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile,
-       p.proconfig[1] LIKE 'search_path=ecommerce_api, %' AS pinned_path
+       p.proconfig[1] LIKE 'search_path=ecommerce_api, %' AS pinned_path, p.proconfig[2] AS plans
   FROM pg_proc p
  WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND p.proname LIKE 'api\_%'
  ORDER BY p.proname;
@@ -76,11 +76,24 @@ SELECT p.proname
    AND p.prosrc ~* '\m(from|into|update|truncate)\s+(categories|products|clients|addresses|bills|orders|order_details|reviews)\M'
  ORDER BY 1;
 
--- The JSON helpers are inlined into the calling query (no function call per row).
-EXPLAIN (VERBOSE, COSTS OFF) SELECT ecommerce_api._json_category(c) FROM ecommerce_api.categories c;
-EXPLAIN (VERBOSE, COSTS OFF)
-SELECT ecommerce_api._json_product(p, c)
-  FROM ecommerce_api.products p LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id;
+-- The JSON helpers are inlined into the calling query (no function call per
+-- row): the plan's output is the json_build_object expression itself.
+CREATE FUNCTION pg_temp.output_of(query text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+        IF line ~ '^\s*Output: ' THEN
+            RETURN btrim(line);    -- the top node's output
+        END IF;
+    END LOOP;
+END
+$f$;
+SELECT pg_temp.output_of('SELECT ecommerce_api._json_category(c) FROM ecommerce_api.categories c');
+SELECT pg_temp.output_of('SELECT ecommerce_api._json_product(p, c) FROM ecommerce_api.products p
+                            LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id');
+SELECT pg_temp.output_of('SELECT ecommerce_api._json_order_detail(d, p) FROM ecommerce_api.order_details d
+                            JOIN ecommerce_api.products p ON p.id_key = d.product_id');
 
 -- Passwords can only ever be stored hashed.
 INSERT INTO clients (name, lastname, email, password) VALUES ('A', 'B', 'a@b.co', 'plain-text');
