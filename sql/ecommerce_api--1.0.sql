@@ -1103,9 +1103,13 @@ $$;
  * from the body (an explicit null clears a nullable field): a PUT of a
  * product that omits "stock" must not silently zero the inventory.
  *
- * Lists page by id_key: the page is picked from the primary key (or the
- * (parent, id_key) index) first and only its rows are joined and turned into
- * JSON, so a deep skip costs an index scan, not JSON for the skipped rows.
+ * Lists page by id_key: the page's ids are picked from the primary key (or
+ * the (parent, id_key) index) first, and only those rows are fetched, joined
+ * and turned into JSON, so a deep skip costs an index scan, not JSON for the
+ * skipped rows.  The ids come as an array (unnest(ARRAY(...))) so that the
+ * plan, made once without knowing skip and limit, is still a nested loop of
+ * index lookups: joined as a subquery, the generic plan assumes a large page
+ * and hash-joins the whole table.
  * ========================================================================= */
 
 /* ---- categories -------------------------------------------------------- */
@@ -1118,8 +1122,8 @@ AS $$
 BEGIN
     PERFORM _validate(_page_errors(skip, lim));
     RETURN (SELECT coalesce(json_agg(_json_category(c) ORDER BY c.id_key), '[]')::text
-              FROM (SELECT id_key FROM categories
-                     ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT id_key FROM categories
+                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN categories c USING (id_key));
 END
 $$;
@@ -1231,8 +1235,8 @@ AS $$
 BEGIN
     PERFORM _validate(_page_errors(skip, lim));
     RETURN (SELECT coalesce(json_agg(_json_product(p, c) ORDER BY p.id_key), '[]')::text
-              FROM (SELECT id_key FROM products
-                     ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT id_key FROM products
+                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN products p USING (id_key)
               LEFT JOIN categories c ON c.id_key = p.category_id);
 END
@@ -1453,8 +1457,8 @@ AS $$
 BEGIN
     PERFORM _validate(_page_errors(skip, lim));
     RETURN (SELECT coalesce(json_agg(_json_client(c) ORDER BY c.id_key), '[]')::text
-              FROM (SELECT id_key FROM clients
-                     ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT id_key FROM clients
+                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN clients c USING (id_key));
 END
 $$;
@@ -1601,14 +1605,14 @@ BEGIN
     PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
     IF client_id IS NULL THEN
         RETURN (SELECT coalesce(json_agg(_json_address(a) ORDER BY a.id_key), '[]')::text
-                  FROM (SELECT id_key FROM addresses
-                         ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+                  FROM unnest(ARRAY(SELECT id_key FROM addresses
+                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
                   JOIN addresses a USING (id_key));
     END IF;
     RETURN (SELECT coalesce(json_agg(_json_address(a) ORDER BY a.id_key), '[]')::text
-              FROM (SELECT x.id_key FROM addresses x
-                     WHERE x.client_id = _bigint(v_client)
-                     ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT x.id_key FROM addresses x
+                                WHERE x.client_id = _bigint(v_client)
+                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN addresses a USING (id_key));
 END
 $$;
@@ -1713,14 +1717,14 @@ BEGIN
     PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
     IF client_id IS NULL THEN
         RETURN (SELECT coalesce(json_agg(_json_bill(b) ORDER BY b.id_key), '[]')::text
-                  FROM (SELECT id_key FROM bills
-                         ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+                  FROM unnest(ARRAY(SELECT id_key FROM bills
+                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
                   JOIN bills b USING (id_key));
     END IF;
     RETURN (SELECT coalesce(json_agg(_json_bill(b) ORDER BY b.id_key), '[]')::text
-              FROM (SELECT x.id_key FROM bills x
-                     WHERE x.client_id = _bigint(v_client)
-                     ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT x.id_key FROM bills x
+                                WHERE x.client_id = _bigint(v_client)
+                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN bills b USING (id_key));
 END
 $$;
@@ -1849,14 +1853,14 @@ BEGIN
     PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
     IF client_id IS NULL THEN
         RETURN (SELECT coalesce(json_agg(_json_order(o) ORDER BY o.id_key), '[]')::text
-                  FROM (SELECT id_key FROM orders
-                         ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+                  FROM unnest(ARRAY(SELECT id_key FROM orders
+                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
                   JOIN orders o USING (id_key));
     END IF;
     RETURN (SELECT coalesce(json_agg(_json_order(o) ORDER BY o.id_key), '[]')::text
-              FROM (SELECT x.id_key FROM orders x
-                     WHERE x.client_id = _bigint(v_client)
-                     ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT x.id_key FROM orders x
+                                WHERE x.client_id = _bigint(v_client)
+                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN orders o USING (id_key));
 END
 $$;
@@ -2137,15 +2141,15 @@ BEGIN
     PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(order_id, 'order_id'));
     IF order_id IS NULL THEN
         RETURN (SELECT coalesce(json_agg(_json_order_detail(d, p) ORDER BY d.id_key), '[]')::text
-                  FROM (SELECT id_key FROM order_details
-                         ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+                  FROM unnest(ARRAY(SELECT id_key FROM order_details
+                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
                   JOIN order_details d USING (id_key)
                   JOIN products p ON p.id_key = d.product_id);
     END IF;
     RETURN (SELECT coalesce(json_agg(_json_order_detail(d, p) ORDER BY d.id_key), '[]')::text
-              FROM (SELECT x.id_key FROM order_details x
-                     WHERE x.order_id = _bigint(v_order)
-                     ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT x.id_key FROM order_details x
+                                WHERE x.order_id = _bigint(v_order)
+                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN order_details d USING (id_key)
               JOIN products p ON p.id_key = d.product_id);
 END
@@ -2368,14 +2372,14 @@ BEGIN
     PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(product_id, 'product_id'));
     IF product_id IS NULL THEN
         RETURN (SELECT coalesce(json_agg(_json_review(r) ORDER BY r.id_key), '[]')::text
-                  FROM (SELECT id_key FROM reviews
-                         ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+                  FROM unnest(ARRAY(SELECT id_key FROM reviews
+                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
                   JOIN reviews r USING (id_key));
     END IF;
     RETURN (SELECT coalesce(json_agg(_json_review(r) ORDER BY r.id_key), '[]')::text
-              FROM (SELECT x.id_key FROM reviews x
-                     WHERE x.product_id = _bigint(v_product)
-                     ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim)) page
+              FROM unnest(ARRAY(SELECT x.id_key FROM reviews x
+                                WHERE x.product_id = _bigint(v_product)
+                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
               JOIN reviews r USING (id_key));
 END
 $$;
