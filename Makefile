@@ -24,6 +24,9 @@ PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"
 # run in name order in one temporary instance with the library preloaded.
 REGRESS = $(sort $(filter-out ecommerce_api--%,$(basename $(notdir $(wildcard sql/*.sql)))))
 REGRESS_OPTS = --temp-instance=tmp_check_regress --temp-config=$(srcdir)/t/regress.conf
+# Isolation specs (specs/*.spec): interleavings of concurrent API calls.
+ISOLATION = stock_rules
+ISOLATION_OPTS = --temp-instance=tmp_check_iso --temp-config=$(srcdir)/t/regress.conf
 TAP_TESTS = 1
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers

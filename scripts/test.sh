@@ -28,5 +28,7 @@ if [ $status -ne 0 ]; then
 	for log in "$tree"/tmp_check/log/regress_log_*; do
 		[ -f "$log" ] && { echo "=== $log (tail)"; tail -n 60 "$log"; }
 	done
+	# the servers' own complaints (failed requests carry their request id)
+	grep -hE "ERROR|FATAL|PANIC|request .* failed" "$tree"/tmp_check/log/*.log 2>/dev/null | tail -n 40 || true
 fi
 exit $status
