@@ -130,6 +130,27 @@ elapsed_ms(HttpRequest *req)
 	return INSTR_TIME_GET_MILLISEC(now);
 }
 
+/* The headers every answer carries: request id, timing, CORS origin. */
+static void
+add_common_headers(struct MHD_Connection *conn, HttpRequest *req,
+				   struct MHD_Response *response, const char *request_id)
+{
+	const char *origin = cors_origin(conn);
+	char		timing[32];
+
+	MHD_add_response_header(response, "X-Request-ID", request_id);
+	snprintf(timing, sizeof(timing), "%.2fms", elapsed_ms(req));
+	MHD_add_response_header(response, "X-Response-Time", timing);
+	if (origin)
+	{
+		MHD_add_response_header(response,
+								MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
+								origin);
+		if (strcmp(origin, "*") != 0)
+			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
+	}
+}
+
 /*
  * Queue one response with the headers every answer carries.  Uses no
  * PostgreSQL allocation, so it can also answer after an error.
@@ -140,8 +161,6 @@ send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 			  const char *allow)
 {
 	struct MHD_Response *response;
-	const char *origin = cors_origin(conn);
-	char		timing[32];
 	enum MHD_Result ret;
 
 	response = MHD_create_response_from_buffer(len, (void *) body,
@@ -151,17 +170,7 @@ send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 	if (len > 0)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
 								"application/json");
-	MHD_add_response_header(response, "X-Request-ID", request_id);
-	snprintf(timing, sizeof(timing), "%.2fms", req ? elapsed_ms(req) : 0.0);
-	MHD_add_response_header(response, "X-Response-Time", timing);
-	if (origin)
-	{
-		MHD_add_response_header(response,
-								MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
-								origin);
-		if (strcmp(origin, "*") != 0)
-			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
-	}
+	add_common_headers(conn, req, response, request_id);
 	if (allow)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
 
@@ -172,37 +181,32 @@ send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 
 static enum MHD_Result
 send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
-				  const char *body, const char *request_id)
+				  const char *body, const char *request_id, const char *allow)
 {
-	return send_response(conn, req, status, body, strlen(body), request_id, NULL);
+	return send_response(conn, req, status, body, strlen(body), request_id, allow);
 }
 
 /* OPTIONS on any path: a CORS preflight answer. */
 static enum MHD_Result
-send_preflight(struct MHD_Connection *conn, const char *request_id)
+send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *request_id)
 {
 	struct MHD_Response *response;
-	const char *origin = cors_origin(conn);
 	const char *req_headers;
 	enum MHD_Result ret;
 
 	response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
 	if (response == NULL)
 		return MHD_NO;
-	if (origin)
-	{
-		MHD_add_response_header(response, "Access-Control-Allow-Origin", origin);
-		if (strcmp(origin, "*") != 0)
-			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
-	}
-	MHD_add_response_header(response, "Access-Control-Allow-Methods", CORS_METHODS);
+	add_common_headers(conn, req, response, request_id);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
+							CORS_METHODS);
 	req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-											  "Access-Control-Request-Headers");
+											  MHD_HTTP_HEADER_ACCESS_CONTROL_REQUEST_HEADERS);
 	if (req_headers)
-		MHD_add_response_header(response, "Access-Control-Allow-Headers", req_headers);
-	MHD_add_response_header(response, "Access-Control-Max-Age", CORS_MAX_AGE);
-	MHD_add_response_header(response, "X-Request-ID", request_id);
-	MHD_add_response_header(response, "X-Response-Time", "0.00ms");
+		MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
+								req_headers);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE,
+							CORS_MAX_AGE);
 	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, response);
 	MHD_destroy_response(response);
 	return ret;
@@ -232,12 +236,11 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	{
 		case ROUTE_NO_PATH:
 			return send_static_error(conn, req, MHD_HTTP_NOT_FOUND,
-									 "{\"detail\":\"Not Found\"}", request_id);
+									 "{\"detail\":\"Not Found\"}", request_id, NULL);
 		case ROUTE_NO_METHOD:
-			return send_response(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
-								 "{\"detail\":\"Method Not Allowed\"}",
-								 strlen("{\"detail\":\"Method Not Allowed\"}"),
-								 request_id, allow.data);
+			return send_static_error(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+									 "{\"detail\":\"Method Not Allowed\"}",
+									 request_id, allow.data);
 		case ROUTE_FOUND:
 			break;
 	}
@@ -376,9 +379,9 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req->too_large)
 		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
 								 "{\"detail\":\"Request body too large\"}",
-								 request_id);
+								 request_id, NULL);
 	if (strcmp(method, "OPTIONS") == 0)
-		return send_preflight(conn, request_id);
+		return send_preflight(conn, req, request_id);
 
 	PG_TRY();
 	{
@@ -398,7 +401,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		eapi_shmem_set_busy(false);
 		ret = send_static_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 								"{\"detail\":\"Internal Server Error\"}",
-								request_id);
+								request_id, NULL);
 	}
 	PG_END_TRY();
 
