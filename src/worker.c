@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include "fmgr.h"
@@ -84,6 +85,23 @@ raise_open_file_limit(void)
 		rlim.rlim_cur = rlim.rlim_max;
 		(void) setrlimit(RLIMIT_NOFILE, &rlim);
 	}
+}
+
+/*
+ * Every request allocates and frees the same few hundred kilobytes (plans'
+ * executor state, JSON text, response buffers).  By default glibc gives the
+ * top of the heap back to the kernel as soon as 128 kB are free, and takes
+ * it again on the next request: a brk() pair per request whose munmap side
+ * flushes the TLB of every CPU.  Profiling the product list showed 8% of the
+ * worker's time there.  Keep up to 16 MB of free heap per worker instead,
+ * and serve allocations below 4 MB from the heap rather than mmap().
+ */
+static void
+tune_malloc(void)
+{
+	(void) mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+	(void) mallopt(M_TOP_PAD, 1024 * 1024);
+	(void) mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 }
 
 /* Exit cleanly when asked to (SIGTERM sets ProcDiePending through die()). */
@@ -162,6 +180,7 @@ eapi_worker_main(Datum main_arg)
 
 	eapi_shmem_worker_attach(eapi_worker_number);
 	raise_open_file_limit();
+	tune_malloc();
 	start_http_server();
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
