@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Helpers of bench/run.sh: CPU snapshots, result records, the table.
+
+  report.py cpu-snap POSTMASTER_PID OUT.json
+      CPU ticks of the postmaster and its children (HTTP workers apart) and
+      of the whole machine (/proc/stat), with a monotonic timestamp.
+
+  report.py add RESULTS.jsonl SCENARIO LABEL KIND TOOL_OUTPUT CPU_BEFORE CPU_AFTER TIME_FILE SAMPLE_FILE [EXTRA_JSON]
+      Turn one tool run (KIND = wrk | openloop | locust) into a normalized
+      record, with the server's, the load generator's and the rest of the
+      machine's CPU over the run, and append it to RESULTS.jsonl.
+
+  report.py render RESULTS.jsonl META.json OUT.md
+      Print the table (plain text) and write it as Markdown.
+
+Standard library only.
+"""
+
+import csv
+import json
+import os
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NPROC = os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- CPU
+
+def proc_stat(pid):
+    """(ppid, utime+stime ticks, cmdline) of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+        rest = data[data.rindex(")") + 2:].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        return int(rest[1]), int(rest[11]) + int(rest[12]), cmd
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_ticks():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    total = sum(fields[:8])           # user nice system idle iowait irq softirq steal
+    idle = fields[3] + fields[4]
+    return total, total - idle
+
+
+def cpu_snap(postmaster, out):
+    postmaster = int(postmaster)
+    procs = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        st = proc_stat(name)
+        if st is None:
+            continue
+        ppid, ticks, cmd = st
+        pid = int(name)
+        if pid == postmaster or ppid == postmaster:
+            procs[pid] = {"ticks": ticks, "worker": "ecommerce_api worker" in cmd}
+    total, busy = machine_ticks()
+    with open(out, "w") as f:
+        json.dump({"t": time.monotonic(), "procs": procs, "total": total, "busy": busy}, f)
+
+
+def cpu_delta(before, after):
+    """Server CPU (HTTP workers, other backends) and machine busy, in % of one core."""
+    wall = max(after["t"] - before["t"], 1e-6)
+    workers = other = 0
+    for pid, p in after["procs"].items():
+        prev = before["procs"].get(pid, {"ticks": 0})
+        d = p["ticks"] - prev["ticks"]
+        if d < 0:
+            d = p["ticks"]
+        if p["worker"]:
+            workers += d
+        else:
+            other += d
+    dtotal = max(after["total"] - before["total"], 1)
+    machine = 100.0 * NPROC * (after["busy"] - before["busy"]) / dtotal
+    to_pct = 100.0 / CLK_TCK / wall
+    return {"wall_s": wall, "server_cpu": (workers + other) * to_pct,
+            "workers_cpu": workers * to_pct, "machine_cpu": machine}
+
+
+# ---------------------------------------------------------------- tool outputs
+
+def parse_wrk(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith("BENCHJSON "):
+                r = json.loads(line[len("BENCHJSON "):])
+                dur = r["duration_us"] / 1e6
+                sock = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"]
+                codes = r.get("codes") or {}
+                return {
+                    "requests": r["requests"], "rps": r["requests"] / dur if dur else 0,
+                    "p50": r["p50_ms"], "p95": r["p95_ms"], "p99": r["p99_ms"],
+                    "p999": r["p999_ms"], "max": r["max_ms"],
+                    "non2xx": r["err_status"], "socket_errors": sock,
+                    "s5xx": sum(n for c, n in codes.items() if c.startswith("5")),
+                    "codes": codes, "raw": r,
+                }
+    raise SystemExit(f"no BENCHJSON line in {path}")
+
+
+def parse_openloop(path):
+    with open(path) as f:
+        r = json.loads(f.read().strip().splitlines()[-1])
+    sock = r["err_connect"] + r["err_closed"] + r["err_timeout"] + r["err_parse"] + r["err_write"]
+    return {
+        "requests": r["completed"], "rps": r["achieved_rps"],
+        "p50": r["p50_ms"], "p95": None, "p90": r["p90_ms"], "p99": r["p99_ms"],
+        "p999": r["p999_ms"], "max": r["max_ms"],
+        "non2xx": r["s3xx"] + r["s4xx"] + r["s5xx"], "socket_errors": sock,
+        "s5xx": r["s5xx"], "unsent": r["unsent"], "codes": r["codes"], "raw": r,
+    }
+
+
+def parse_locust(prefix):
+    with open(prefix + "_stats.csv") as f:
+        rows = list(csv.DictReader(f))
+    agg = next(r for r in rows if r["Name"] == "Aggregated")
+    n = int(agg["Request Count"])
+    fails = int(agg["Failure Count"])
+
+    def num(key):
+        v = agg.get(key, "")
+        return float(v) if v not in ("", "N/A") else None
+
+    failures = []
+    try:
+        with open(prefix + "_failures.csv") as f:
+            for r in csv.DictReader(f):
+                failures.append(f'{r["Method"]} {r["Name"]}: {r["Error"]} x{r["Occurrences"]}')
+    except OSError:
+        pass
+    per_route = [{"name": r["Name"], "requests": int(r["Request Count"]),
+                  "failures": int(r["Failure Count"]), "p50": r["50%"], "p99": r["99%"]}
+                 for r in rows if r["Name"] != "Aggregated"]
+    return {
+        "requests": n, "rps": num("Requests/s"),
+        "p50": num("50%"), "p95": num("95%"), "p99": num("99%"), "p999": num("99.9%"),
+        "max": num("Max Response Time"),
+        "failures": fails, "failure_pct": 100.0 * fails / n if n else 0.0,
+        "non2xx": fails, "socket_errors": 0, "s5xx": None,
+        "failure_list": failures[:5], "per_route": per_route,
+    }
+
+
+def read_time_file(path):
+    """GNU time -f '%U %S %e' output: the load generator's CPU."""
+    try:
+        with open(path) as f:
+            lines = [l for l in f.read().split("\n") if l.strip()]
+        u, s, e = (float(x) for x in lines[-1].split())
+        return u + s, e
+    except (OSError, ValueError, IndexError):
+        return None, None
+
+
+def add(results, scenario, label, kind, output, cpu_before, cpu_after, time_file,
+        sample_file, extra="{}"):
+    if kind == "wrk":
+        rec = parse_wrk(output)
+    elif kind == "openloop":
+        rec = parse_openloop(output)
+    elif kind == "locust":
+        rec = parse_locust(output)
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    with open(cpu_before) as f:
+        before = json.load(f)
+    with open(cpu_after) as f:
+        after = json.load(f)
+    cpu = cpu_delta(before, after)
+    gen_cpu_s, gen_wall = read_time_file(time_file)
+    rec["server_cpu"] = cpu["server_cpu"]
+    rec["workers_cpu"] = cpu["workers_cpu"]
+    rec["machine_cpu"] = cpu["machine_cpu"]
+    rec["wall_s"] = cpu["wall_s"]
+    # server CPU time per answered request: the figure least disturbed by
+    # other work on the machine (Locust's count starts after its ramp: none)
+    rec["cpu_us_per_req"] = (cpu["server_cpu"] / 100.0 * cpu["wall_s"] * 1e6 / rec["requests"]
+                             if kind != "locust" and rec["requests"] else None)
+    rec["loadgen_cpu"] = 100.0 * gen_cpu_s / cpu["wall_s"] if gen_cpu_s is not None else None
+    if rec["loadgen_cpu"] is not None:
+        rec["other_cpu"] = max(0.0, rec["machine_cpu"] - rec["server_cpu"] - rec["loadgen_cpu"])
+    else:
+        rec["other_cpu"] = None
+    sample = {}
+    try:
+        with open(sample_file) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    sample[k] = v
+    except OSError:
+        pass
+    rec["sample"] = sample
+    if scenario == "reference-probe":
+        # shares the Locust run's window: its CPU figures are that row's
+        for k in ("server_cpu", "workers_cpu", "machine_cpu", "loadgen_cpu", "other_cpu",
+                  "cpu_us_per_req"):
+            rec[k] = None
+        rec["sample"] = {}
+    rec.update({"scenario": scenario, "label": label, "kind": kind})
+    rec.update(json.loads(extra))
+    with open(results, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+# ---------------------------------------------------------------- table
+
+def fmt_ms(v):
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def fmt_int(v):
+    return "–" if v is None else f"{v:,.0f}"
+
+
+def fmt_pct(v):
+    return "–" if v is None else f"{v:.0f}%"
+
+
+def verdict(r):
+    """The issue's target for this row, and whether it was met."""
+    s = r["scenario"]
+    errors = (r.get("non2xx") or 0) + (r.get("socket_errors") or 0)
+    if s == "point":
+        ok = r["rps"] >= 15000 and errors == 0
+        return ("≥ 15,000 req/s, 0 errors", ok)
+    if s == "capacity":
+        ok = r["rps"] >= 8000 and errors == 0
+        return ("≥ 8,000 req/s, 0 errors", ok)
+    if s == "reference":
+        ok = r["p99"] is not None and r["p99"] <= 10 and r["failures"] == 0
+        return ("p99 ≤ 10 ms, 0 failures", ok)
+    if s == "connections":
+        raw = r["raw"]
+        ok = (raw["connected"] == raw["connections"] and raw["open_at_end"] == raw["connections"]
+              and errors == 0 and r.get("unsent", 0) == 0)
+        return (f"{raw['connections']:,} held, 0 errors", ok)
+    if s == "checkout":
+        ok = r.get("conserved") is True and (r.get("s5xx") or 0) == 0 and r["socket_errors"] == 0
+        return ("0 5xx, stock conserved", ok)
+    if s == "scale" and r.get("ratio") is not None:
+        return ("large ≥ 0.5 × scale 1", r["ratio"] >= 0.5)
+    return ("", None)
+
+
+def notes(r):
+    out = []
+    s = r["scenario"]
+    codes = r.get("codes") or {}
+    if s == "checkout":
+        out.append(f"{r.get('orders_per_s', 0):,.0f} orders/s "
+                   f"(201: {codes.get('201', 0):,}, 409: {codes.get('409', 0):,})")
+        out.append(r.get("conservation", ""))
+    if s == "reference":
+        out.append(f"failures {r['failure_pct']:.2f}% of {r['requests']:,}")
+        out.extend(r.get("failure_list") or [])
+    if s == "reference-probe":
+        out.append("the server's latency during the Locust run, measured by a C client "
+                   "(Locust's own figures include its Python client's queueing)")
+    if s in ("fixed", "connections"):
+        raw = r["raw"]
+        out.append(f"offered {raw['rate']:,.0f}/s on {raw['connections']:,} conns, "
+                   f"p90 {fmt_ms(raw['p90_ms'])} ms, max {fmt_ms(raw['max_ms'])} ms, "
+                   f"backlog max {raw['backlog_max']:,}, unsent {raw['unsent']:,}")
+        if s == "connections":
+            out.append(f"opened {raw['connected']:,} in {raw['connect_ms']:,.0f} ms, "
+                       f"open at end {raw['open_at_end']:,}, lost {raw['conns_lost']}, "
+                       f"min uses/conn {raw['min_uses_per_conn']}")
+    if s == "scale":
+        out.append(r.get("dataset", ""))
+        if r.get("ratio") is not None:
+            out.append(f"throughput ratio large/scale-1 = {r['ratio']:.2f}")
+    if r.get("non2xx") and s != "checkout":
+        bad = {c: n for c, n in codes.items() if not c.startswith("2")}
+        if bad:
+            out.append("non-2xx: " + ", ".join(f"{c}×{n}" for c, n in sorted(bad.items())))
+    smp = r.get("sample") or {}
+    if smp.get("http_established"):
+        out.append(f"server-side established: {int(smp['http_established']):,}")
+    if r.get("note"):
+        out.append(r["note"])
+    return "; ".join(x for x in out if x)
+
+
+def footnotes(scenarios):
+    out = []
+    if "reference" in scenarios:
+        out.append("reference: Locust statistics are reset once the 400 users are spawned "
+                   "(--reset-stats), so the row is the steady state; Locust rounds percentiles "
+                   "to whole ms; its CPU columns include the 8 s ramp")
+    if scenarios & {"capacity", "point", "checkout", "scale", "health"}:
+        out.append("wrk rows are closed-loop (a slow answer delays its connection's next request); "
+                   "fixed and connections use bench/openloop.c, open-loop, latency counted from "
+                   "the time each request was due (no coordinated omission)")
+    if "checkout" in scenarios:
+        out.append("checkout: 409 answers (stock short on the scarce product) are expected, not "
+                   "errors (the non-2xx column counts them); stock conservation is checked in SQL "
+                   "after the run")
+    return out
+
+
+COLUMNS = ["scenario", "load", "req/s", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms",
+           "non-2xx", "sock err", "server CPU", "server µs/req", "loadgen CPU", "other CPU",
+           "PG backends", "target", "notes"]
+
+
+def rows_of(results):
+    rows = []
+    for r in results:
+        target, ok = verdict(r)
+        smp = r.get("sample") or {}
+        backends = "–"
+        if smp.get("backends"):
+            backends = f"{smp['backends']} ({smp.get('http_workers', '?')} HTTP)"
+        rows.append([
+            r["scenario"], r["label"], fmt_int(r["rps"]), fmt_ms(r.get("p50")),
+            fmt_ms(r.get("p95")), fmt_ms(r.get("p99")), fmt_ms(r.get("p999")),
+            fmt_int(r.get("non2xx")), fmt_int(r.get("socket_errors")),
+            fmt_pct(r.get("server_cpu")), fmt_int(r.get("cpu_us_per_req")),
+            fmt_pct(r.get("loadgen_cpu")),
+            fmt_pct(r.get("other_cpu")), backends,
+            "" if ok is None else (("PASS " if ok else "MISS ") + target), notes(r),
+        ])
+    return rows
+
+
+def render(results_path, meta_path, out_md):
+    results = []
+    with open(results_path) as f:
+        for line in f:
+            if line.strip():
+                results.append(json.loads(line))
+    with open(meta_path) as f:
+        meta = json.load(f)
+    rows = rows_of(results)
+
+    head = [
+        f"# ecommerce_api benchmark — {meta.get('date', '')}",
+        "",
+        f"- commit `{meta.get('commit', '?')}`; PostgreSQL {meta.get('pg_version', '?')}; "
+        f"{meta.get('workers', '?')} HTTP workers; dataset {meta.get('dataset', '')}",
+        f"- machine: {meta.get('nproc', '?')} cores ({meta.get('cpu', '?')}), "
+        f"{meta.get('mem', '?')}, kernel {meta.get('kernel', '?')}; "
+        f"load average before the run: {meta.get('loadavg', '?')}",
+        f"- load generators on the same machine, traffic on 127.0.0.1 only; "
+        f"{meta.get('duration', '?')} s per scenario after a {meta.get('warmup', '?')} s warm-up",
+        "- CPU columns are in % of one core (the machine has "
+        f"{meta.get('nproc', '?')} cores = {100 * int(meta.get('nproc', 1))}%): server = the "
+        "postmaster and all its children, loadgen = the load tool, other = the rest of the "
+        "machine (other work running at the same time); server µs/req = server CPU time per "
+        "answered request, the figure other work on the machine disturbs least",
+        "- PG backends = rows of pg_stat_activity sampled mid-run (all kinds, HTTP workers in "
+        "brackets); no client connection pool exists",
+        "",
+    ]
+    md = list(head)
+    md.append("| " + " | ".join(COLUMNS) + " |")
+    md.append("|" + "|".join("---" for _ in COLUMNS) + "|")
+    for row in rows:
+        md.append("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |")
+    extra = footnotes({r["scenario"] for r in results})
+    if extra:
+        md.append("")
+        md.extend(f"- {x}" for x in extra)
+    # per-route figures of the reference scenario
+    for r in results:
+        if r["scenario"] == "reference" and r.get("per_route"):
+            md += ["", "Reference scenario per route (Locust, ms):", "",
+                   "| route | requests | failures | p50 | p99 |", "|---|---|---|---|---|"]
+            for p in r["per_route"]:
+                md.append(f"| {p['name']} | {p['requests']:,} | {p['failures']} | "
+                          f"{p['p50']} | {p['p99']} |")
+    with open(out_md, "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    # plain text for the terminal: the numeric columns, notes below
+    short = COLUMNS[:-1]
+    table = [short] + [row[:-1] for row in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(short))]
+    print("\n".join(head[2:5]))
+    print()
+    for i, row in enumerate(table):
+        print("  ".join(str(c).ljust(widths[j]) for j, c in enumerate(row)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    for row in rows:
+        if row[-1]:
+            print(f"{row[0]} ({row[1]}): {row[-1]}")
+    for x in extra:
+        print(f"note: {x}")
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "cpu-snap":
+        cpu_snap(argv[1], argv[2])
+    elif len(argv) >= 9 and argv[0] == "add":
+        add(*argv[1:])
+    elif len(argv) == 4 and argv[0] == "render":
+        render(*argv[1:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

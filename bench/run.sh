@@ -1,0 +1,526 @@
+#!/usr/bin/env bash
+# bench/run.sh [scenario...]: build and install the extension, start a private
+# cluster in a temporary folder, load the demo data, warm up, run the load
+# scenarios, print one table (also written to bench/results/latest.md), and
+# stop everything it started -- also on Ctrl-C.
+#
+# Scenarios (default: all but scale and health):
+#   reference    the reference's Locust scenario: 400 users, spawn 50/s, think 1-3 s
+#   capacity     the same task mix, zero think time: wrk, BENCH_CONNECTIONS connections
+#   point        wrk, GET /products/id/{random 1-100}
+#   fixed        open-loop latency at fixed offered rates (bench/openloop.c)
+#   checkout     parallel POST /orders/checkout on a small hot product set,
+#                stock conservation checked in SQL afterwards
+#   connections  10,000 keep-alive connections held open while requests flow
+#   scale        capacity mix on scale BENCH_SCALE vs a >= 1M products / orders
+#                dataset (opt-in: generating the data takes minutes; runs last,
+#                it reloads the data)
+#   health       wrk on GET /health_check/ (the C path alone; opt-in, and the
+#                only scenario that runs without the API's SQL)
+#
+# Environment:
+#   BENCH_SCALE=1            load_demo_data scale of the main dataset
+#   BENCH_DURATION=15        seconds of load per scenario (per rate for "fixed")
+#   BENCH_WARMUP=5           seconds of warm-up before the scenarios
+#   BENCH_CONNECTIONS=400    connections for the wrk scenarios and "fixed"
+#   BENCH_THREADS=2          wrk threads
+#   BENCH_RATES="1000 5000"  offered rates of "fixed" (requests/s)
+#   BENCH_FIXED_MIX=reference  request mix of "fixed": reference | point
+#   BENCH_HOLD=10000         connections held by "connections"
+#   BENCH_HOLD_RATE=2000     requests/s flowing over them
+#   BENCH_PROBE_RATE=50      open-loop probe beside Locust in "reference" (req/s),
+#   BENCH_PROBE_CONNS=20     over this many connections
+#   BENCH_LOCUST_CLIENT=fast Locust's FastHttpUser; "requests" for HttpUser
+#   BENCH_COUNT_STATUS=0     1: the mix counts answers by status (slower wrk)
+#   BENCH_HOT=5              hot products of "checkout" (ids 1..BENCH_HOT; the
+#                            last one has only BENCH_SCARCE_STOCK units so it
+#                            sells out and the 409 path runs under contention)
+#   BENCH_SCARCE_STOCK=300
+#   BENCH_BIG_SCALE          scale of the "scale" dataset (default: computed so
+#                            that products and orders both reach 1,000,000)
+#   BENCH_WORKERS            ecommerce_api.workers (default: postgresql.conf.sample's)
+#   BENCH_PGPORT=15433       PostgreSQL port (unix socket only)
+#   BENCH_HTTP_PORT=18433    HTTP port, on 127.0.0.1
+#   BENCH_KEEP=0             1 keeps the temporary folder (cluster, logs, raw outputs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+here=$PWD
+DEFAULT_SCENARIOS="reference capacity point fixed checkout connections"
+KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health"
+
+duration=${BENCH_DURATION:-15}
+warmup=${BENCH_WARMUP:-5}
+scale=${BENCH_SCALE:-1}
+conns=${BENCH_CONNECTIONS:-400}
+threads=${BENCH_THREADS:-2}
+rates=${BENCH_RATES:-1000 5000}
+fixed_mix=${BENCH_FIXED_MIX:-reference}
+hold=${BENCH_HOLD:-10000}
+hold_rate=${BENCH_HOLD_RATE:-2000}
+hot=${BENCH_HOT:-5}
+scarce_stock=${BENCH_SCARCE_STOCK:-300}
+keep=${BENCH_KEEP:-0}
+pgport=${BENCH_PGPORT:-15433}
+http_port=${BENCH_HTTP_PORT:-18433}
+
+# ---------------------------------------------------------------- arguments
+if [ $# -eq 0 ]; then
+	# shellcheck disable=SC2206
+	scenarios=($DEFAULT_SCENARIOS)
+else
+	scenarios=("$@")
+fi
+for s in "${scenarios[@]}"; do
+	case " $KNOWN_SCENARIOS " in
+		*" $s "*) ;;
+		*) echo "unknown scenario \"$s\"; known: $KNOWN_SCENARIOS" >&2; exit 2 ;;
+	esac
+done
+# scale reloads the data: always last
+if printf '%s\n' "${scenarios[@]}" | grep -qx scale; then
+	mapfile -t scenarios < <(printf '%s\n' "${scenarios[@]}" | { grep -vx scale || true; }; echo scale)
+fi
+case "$duration" in ''|*[!0-9]*) echo "BENCH_DURATION must be whole seconds" >&2; exit 2 ;; esac
+if [ "$duration" -lt 1 ] || [ "$duration" -gt 300 ]; then
+	echo "BENCH_DURATION must be 1..300 seconds" >&2; exit 2
+fi
+needs_api=0
+for s in "${scenarios[@]}"; do [ "$s" = health ] || needs_api=1; done
+
+log() { printf '\n== %s\n' "$*"; }
+
+# ---------------------------------------------------------------- tools
+ensure_packages wrk python3-locust time iproute2
+bindir=$("$PG_CONFIG" --bindir)
+
+# many sockets: the load tools and the server inherit these limits (the
+# connections scenario needs BENCH_HOLD descriptors in the load generator,
+# and as many spread over the HTTP workers)
+want_fds=$((hold + 4 * conns + 1024))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_fds" ]; then
+	ulimit -Hn "$want_fds" 2>/dev/null ||
+		echo "warning: hard open-file limit $(ulimit -Hn) < $want_fds and cannot be raised here; the connections scenario may fail" >&2
+fi
+ulimit -Sn "$(ulimit -Hn)"
+
+log "building and installing the extension"
+make -s PG_CONFIG="$PG_CONFIG"
+make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+
+work=$(mktemp -d /tmp/ecommerce_api-bench.XXXXXX)
+chmod 755 "$work"
+data=$work/data
+results=$work/results.jsonl
+: >"$results"
+cc -O2 -Wall -o "$work/openloop" bench/openloop.c
+
+# ---------------------------------------------------------------- cleanup
+BG_PID=
+SAMPLER_PID=
+PROBE_PID=
+cluster_started=0
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for pid in $BG_PID $SAMPLER_PID $PROBE_PID; do
+		pkill -P "$pid" 2>/dev/null || true	# a sampler's or probe's sleep
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $BG_PID $SAMPLER_PID $PROBE_PID; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ "$cluster_started" = 1 ] && [ -f "$data/postmaster.pid" ]; then
+		as_postgres "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+			as_postgres "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	# a failed run keeps its folder for the logs; an interrupted one (130) does not
+	if [ "$keep" = 1 ] || { [ $rc -ne 0 ] && [ $rc -ne 130 ]; }; then
+		echo "kept $work (cluster stopped; server log: $work/server.log)"
+	else
+		rm -rf "$work"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'echo " interrupted" >&2; exit 130' INT TERM
+
+# ---------------------------------------------------------------- cluster
+port_busy() { [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]; }
+for p in "$pgport" "$http_port"; do
+	if [ "$p" = 8000 ] || [ "$p" = 5432 ]; then
+		echo "ports 8000 and 5432 are left to the demo and to Debian's clusters" >&2; exit 2
+	fi
+	if port_busy "$p"; then
+		echo "port $p is in use; set BENCH_PGPORT / BENCH_HTTP_PORT" >&2; exit 2
+	fi
+done
+
+[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+log "starting a cluster in $data (PostgreSQL port $pgport, HTTP 127.0.0.1:$http_port)"
+as_postgres "$bindir/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
+{
+	echo "# --- from postgresql.conf.sample"
+	cat postgresql.conf.sample
+	echo "# --- bench/run.sh"
+	echo "port = $pgport"
+	echo "listen_addresses = ''"
+	echo "unix_socket_directories = '$work'"
+	echo "ecommerce_api.port = $http_port"
+	echo "ecommerce_api.listen_address = '127.0.0.1'"
+	[ -n "${BENCH_WORKERS:-}" ] && echo "ecommerce_api.workers = $BENCH_WORKERS"
+	# SO_REUSEPORT spreads connections by hash, not evenly: leave headroom so
+	# that the held connections never meet one worker's limit
+	echo "ecommerce_api.max_connections_per_worker = $((hold + 2 * conns))"
+	echo "max_worker_processes = 64"
+} | as_postgres tee -a "$data/postgresql.conf" >/dev/null
+as_postgres "$bindir/pg_ctl" -D "$data" -l "$work/server.log" -w -t 60 start >/dev/null
+cluster_started=1
+pm_pid=$(head -n 1 "$data/postmaster.pid")
+
+psql_b() { as_postgres "$bindir/psql" -X -q -h "$work" -p "$pgport" -d postgres -v ON_ERROR_STOP=1 "$@"; }
+q() { psql_b -At -c "$1"; }
+base=http://127.0.0.1:$http_port
+
+for _ in $(seq 1 100); do
+	curl -sf "$base/health_check/" >/dev/null && break
+	sleep 0.1
+done
+curl -sf "$base/health_check/" >/dev/null || { echo "the HTTP workers do not answer; see $work/server.log" >&2; tail -n 30 "$work/server.log" >&2; exit 1; }
+workers=$(q "SHOW ecommerce_api.workers")
+
+# ---------------------------------------------------------------- data
+categories=1 product_ids=100 client_ids=50 dataset="no API data"
+dataset_counts() {
+	q "SELECT format('%s products, %s clients, %s categories, %s orders, %s order lines',
+		(SELECT count(*) FROM ecommerce_api.products), (SELECT count(*) FROM ecommerce_api.clients),
+		(SELECT count(*) FROM ecommerce_api.categories), (SELECT count(*) FROM ecommerce_api.orders),
+		(SELECT count(*) FROM ecommerce_api.order_details))"
+}
+# load_data SCALE: replace the shop's data with the demo data at SCALE
+load_data() {
+	psql_b -c "SELECT ecommerce_api.load_demo_data($1, replace => true)" >/dev/null
+	psql_b -c "VACUUM ANALYZE" >/dev/null
+	dataset="scale $1: $(dataset_counts)"
+	categories=$(q "SELECT coalesce(max(id_key), 1) FROM ecommerce_api.categories")
+	# the reference drew products 1-100 and clients 1-50
+	product_ids=$(q "SELECT least(100, count(*)) FROM ecommerce_api.products WHERE id_key <= 100")
+	client_ids=$(q "SELECT least(50, count(*)) FROM ecommerce_api.clients WHERE id_key <= 50")
+	if [ "$product_ids" -lt 100 ] || [ "$client_ids" -lt 50 ]; then
+		echo "warning: the demo data has ids 1..$product_ids products, 1..$client_ids clients; drawing from those" >&2
+	fi
+	[ "$product_ids" -ge 1 ] || product_ids=1
+	[ "$client_ids" -ge 1 ] || client_ids=1
+}
+
+if [ "$needs_api" = 1 ]; then
+	if ! ls sql/ecommerce_api--*.sql >/dev/null 2>&1; then
+		echo "sql/ecommerce_api--*.sql is missing: the API routes cannot run (only the \"health\" scenario can)" >&2
+		exit 1
+	fi
+	log "CREATE EXTENSION ecommerce_api; load_demo_data($scale)"
+	psql_b -c "CREATE EXTENSION ecommerce_api CASCADE" >/dev/null
+	t_load=$(date +%s)
+	load_data "$scale"
+	echo "$dataset (loaded in $(( $(date +%s) - t_load )) s)"
+fi
+main_dataset=$dataset
+
+# ---------------------------------------------------------------- measuring
+export BENCH_LUA_DIR=$here/bench/lua
+seq_no=0
+
+# sample_mid SECONDS FILE: mid-run view of the server (backends, sockets)
+sample_mid() {
+	sleep "$1"
+	{
+		q "SELECT 'backends=' || count(*) - 1 FROM pg_stat_activity" || true
+		q "SELECT 'http_workers=' || count(*) FROM pg_stat_activity WHERE backend_type = 'ecommerce_api worker'" || true
+		echo "http_established=$(ss -Htn state established "( sport = :$http_port )" | wc -l)"
+	} >"$2" 2>/dev/null
+}
+
+# measure SCENARIO LABEL KIND OUTPUT SECONDS_UNTIL_SAMPLE CMD...
+#   runs CMD (the load tool) in the background, timed, with CPU snapshots of
+#   the server around it and a mid-run sample; appends a record to $results
+measure() {
+	local scenario=$1 label=$2 kind=$3 out=$4 sample_at=$5 rc=0 tag
+	shift 5
+	seq_no=$((seq_no + 1))
+	tag=$work/m$seq_no
+	echo "-- $scenario: $label"
+	python3 bench/report.py cpu-snap "$pm_pid" "$tag.cpu0"
+	sample_mid "$sample_at" "$tag.sample" &
+	SAMPLER_PID=$!
+	/usr/bin/time -f '%U %S %e' -o "$tag.time" "$@" >"$tag.out" 2>"$tag.err" &
+	BG_PID=$!
+	wait "$BG_PID" || rc=$?
+	BG_PID=
+	python3 bench/report.py cpu-snap "$pm_pid" "$tag.cpu1"
+	wait "$SAMPLER_PID" 2>/dev/null || true
+	SAMPLER_PID=
+	if [ $rc -ne 0 ]; then
+		echo "   $1 failed (exit $rc):" >&2
+		tail -n 20 "$tag.err" >&2
+		return 1
+	fi
+	[ "$kind" = locust ] || cp "$tag.out" "$out"
+	python3 bench/report.py add "$results" "$scenario" "$label" "$kind" "$out" \
+		"$tag.cpu0" "$tag.cpu1" "$tag.time" "$tag.sample"
+	python3 - "$results" <<'EOF'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+fmt = lambda v: "-" if v is None else f"{v:.2f}"
+print(f"   {r['rps']:,.0f} req/s  p50 {fmt(r.get('p50'))} ms  p99 {fmt(r.get('p99'))} ms  "
+      f"non-2xx {r.get('non2xx')}  socket errors {r.get('socket_errors')}  "
+      f"server CPU {r['server_cpu']:.0f}%" +
+      (f" ({r['cpu_us_per_req']:.0f} us/request)" if r.get("cpu_us_per_req") else ""))
+EOF
+}
+
+# annotate JSON: merge into the last record
+annotate() {
+	python3 - "$results" "$1" <<'EOF'
+import json, sys
+path, extra = sys.argv[1], json.loads(sys.argv[2])
+recs = [json.loads(l) for l in open(path) if l.strip()]
+recs[-1].update(extra)
+with open(path, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in recs)
+EOF
+}
+
+wrk_run() {	# wrk_run SCENARIO LABEL SCRIPT ARGS...
+	local scenario=$1 label=$2 script=$3 non2xx
+	shift 3
+	measure "$scenario" "$label" wrk "$work/$scenario.$seq_no.wrk" $((duration / 2)) \
+		wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
+		-s "bench/lua/$script" "$base" "$@"
+	[ "$script" = mix.lua ] || return 0
+	non2xx=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["non2xx"])' "$results")
+	[ "$non2xx" -gt 0 ] || return 0
+	# which answers were they?  A short second pass that counts statuses
+	echo "   non-2xx answers: a 3 s pass counting statuses"
+	BENCH_COUNT_STATUS=1 wrk -t"$threads" -c"$conns" -d3s --timeout 10s -s "bench/lua/$script" \
+		"$base" "$@" >"$work/diag.out" 2>"$work/diag.err" &
+	BG_PID=$!
+	wait "$BG_PID" || true
+	BG_PID=
+	python3 - "$results" "$work/diag.out" "$work/diag.err" <<'EOF'
+import json, sys
+path, out, err = sys.argv[1:]
+codes, first = {}, ""
+for line in open(out):
+    if line.startswith("BENCHJSON "):
+        codes = json.loads(line[len("BENCHJSON "):]).get("codes", {})
+for line in open(err):
+    if line.startswith("first non-2xx answer: "):
+        first = line[len("first non-2xx answer: "):].strip()[:200]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+recs[-1]["note"] = ("statuses in a 3 s second pass: " +
+                    ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())) +
+                    (f"; first non-2xx: {first}" if first else ""))
+with open(path, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in recs)
+print("   " + recs[-1]["note"])
+EOF
+}
+
+# ---------------------------------------------------------------- scenarios
+scenario_health() {
+	wrk_run health "wrk -c$conns, GET /health_check/" health.lua
+}
+
+scenario_reference() {
+	local spawn_s=$(( (400 + 49) / 50 )) probe_rate=${BENCH_PROBE_RATE:-50}
+	export BENCH_PRODUCT_IDS=$product_ids BENCH_CLIENT_IDS=$client_ids BENCH_CATEGORY_IDS=$categories
+	# alongside Locust, a light open-loop probe with the same mix over the
+	# steady-state window: the server's latency without Python's in the way
+	( sleep "$spawn_s"; exec "$work/openloop" --port "$http_port" --rate "$probe_rate" \
+		--duration "$duration" --connections "${BENCH_PROBE_CONNS:-20}" --mix reference --products "$product_ids" \
+		--clients "$client_ids" --categories "$categories" >"$work/probe.json" 2>"$work/probe.err" ) &
+	PROBE_PID=$!
+	measure reference "Locust 400 users, spawn 50/s, think 1-3 s" locust "$work/locust" \
+		$((spawn_s + duration / 2)) \
+		locust -f bench/locustfile.py --headless -u 400 -r 50 \
+		-t "$((spawn_s + duration))s" --reset-stats --host "$base" --csv "$work/locust" \
+		--only-summary --loglevel WARNING --exit-code-on-error 0 --stop-timeout 5
+	wait "$PROBE_PID" || true
+	PROBE_PID=
+	if [ -s "$work/probe.json" ]; then
+		python3 bench/report.py add "$results" reference-probe \
+			"open loop $probe_rate req/s beside Locust, reference mix" openloop "$work/probe.json" \
+			"$work/m$seq_no.cpu0" "$work/m$seq_no.cpu1" /dev/null "$work/m$seq_no.sample"
+	fi
+}
+
+scenario_capacity() {
+	wrk_run capacity "wrk -c$conns, reference mix, no think time" mix.lua \
+		"$product_ids" "$client_ids" "$categories"
+}
+
+scenario_point() {
+	wrk_run point "wrk -c$conns, GET /products/id/{1-$product_ids}" point.lua "$product_ids"
+}
+
+scenario_fixed() {
+	local rate
+	for rate in $rates; do
+		measure fixed "open loop $rate req/s, $fixed_mix mix" openloop "$work/fixed.$rate.json" \
+			$((duration / 2)) \
+			"$work/openloop" --port "$http_port" --rate "$rate" --duration "$duration" \
+			--connections "$conns" --mix "$fixed_mix" --products "$product_ids" \
+			--clients "$client_ids" --categories "$categories"
+	done
+}
+
+# per hot product: stock, and stock + units in non-canceled order lines
+conservation_sql="SELECT string_agg(format('%s:%s:%s', p.id_key, p.stock, p.stock + coalesce((
+		SELECT sum(d.quantity) FROM ecommerce_api.order_details d
+		  JOIN ecommerce_api.orders o ON o.id_key = d.order_id
+		 WHERE d.product_id = p.id_key AND o.status <> 4), 0)), ' ' ORDER BY p.id_key)
+	FROM ecommerce_api.products p WHERE p.id_key <= $hot"
+
+scenario_checkout() {
+	local before after max_order lines_bad orders_new neg
+	psql_b -c "UPDATE ecommerce_api.products SET stock = CASE WHEN id_key = $hot
+		THEN $scarce_stock ELSE 1000000 END WHERE id_key <= $hot" >/dev/null
+	before=$(q "$conservation_sql")
+	max_order=$(q "SELECT coalesce(max(id_key), 0) FROM ecommerce_api.orders")
+	wrk_run checkout "wrk -c$conns, POST /orders/checkout, hot products 1-$hot" checkout.lua \
+		"$product_ids" "$client_ids" "$categories" "$hot"
+	after=$(q "$conservation_sql")
+	orders_new=$(q "SELECT count(*) FROM ecommerce_api.orders WHERE id_key > $max_order")
+	lines_bad=$(q "SELECT count(*) FROM ecommerce_api.orders o WHERE o.id_key > $max_order
+		AND NOT EXISTS (SELECT 1 FROM ecommerce_api.order_details d WHERE d.order_id = o.id_key)")
+	neg=$(q "SELECT count(*) FROM ecommerce_api.products WHERE stock < 0")
+	python3 - "$results" "$before" "$after" "$orders_new" "$lines_bad" "$neg" "$duration" "$conns" <<'EOF'
+import json, sys
+path, before, after, orders_new, lines_bad, neg, duration, conns = sys.argv[1:]
+def parse(s):
+    return {p.split(":")[0]: (int(p.split(":")[1]), int(p.split(":")[2])) for p in s.split()}
+b, a = parse(before), parse(after)
+recs = [json.loads(l) for l in open(path) if l.strip()]
+r = recs[-1]
+c201 = int(r["codes"].get("201", 0))
+totals_kept = all(b[k][1] == a[k][1] for k in b)
+sold = sum(b[k][0] - a[k][0] for k in b)
+# wrk stops counting at the deadline with up to one request per connection in
+# flight: those may have committed without their 201 being counted
+in_flight = int(conns)
+orders_ok = c201 <= int(orders_new) <= c201 + in_flight
+ok = totals_kept and int(neg) == 0 and int(lines_bad) == 0 and orders_ok
+r["conserved"] = ok
+r["orders_per_s"] = c201 / (r["raw"]["duration_us"] / 1e6)
+r["conservation"] = (
+    ("stock conserved" if ok else "STOCK NOT CONSERVED") +
+    f" (per product stock + ordered units unchanged: {'yes' if totals_kept else 'NO'}; "
+    f"{sold:,} units sold; stock after: " +
+    ", ".join(f"#{k} {a[k][0]:,}" for k in sorted(a, key=int)) +
+    f"; orders written {int(orders_new):,} vs 201 answers {c201:,} (+ at most {in_flight} "
+    f"in flight at the deadline): {'ok' if orders_ok else 'NO'}; orders without lines {lines_bad}; "
+    f"negative stock {neg})")
+with open(path, "w") as f:
+    f.writelines(json.dumps(x) + "\n" for x in recs)
+print("   " + r["conservation"])
+EOF
+}
+
+scenario_connections() {
+	local sample_at=$((duration / 2 + 1))	# the connections open in about a second
+	measure connections "$hold keep-alive conns, open loop $hold_rate req/s" openloop \
+		"$work/connections.json" "$sample_at" \
+		"$work/openloop" --port "$http_port" --rate "$hold_rate" --duration "$duration" \
+		--connections "$hold" --hold --mix point --products "$product_ids" --timeout 10
+}
+
+scenario_scale() {
+	local big=${BENCH_BIG_SCALE:-} small_rps products orders per_scale
+	log "scale: capacity mix on scale $scale"
+	load_data "$scale"
+	warm
+	wrk_run scale "capacity mix, scale $scale" mix.lua "$product_ids" "$client_ids" "$categories"
+	annotate "$(python3 -c 'import json,sys; print(json.dumps({"step": "small", "dataset": sys.argv[1]}))' "$dataset")"
+	small_rps=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["rps"])' "$results")
+	if [ -z "$big" ]; then
+		products=$(q "SELECT count(*) FROM ecommerce_api.products")
+		orders=$(q "SELECT count(*) FROM ecommerce_api.orders")
+		# rows per unit of scale, assuming the demo data grows linearly
+		per_scale=$(python3 -c "print(max(1, min($products, $orders) / $scale))")
+		big=$(python3 -c "import math; print(max(2, math.ceil(1000000 / $per_scale)))")
+	fi
+	log "scale: loading load_demo_data($big) -- this takes a while"
+	t_load=$(date +%s)
+	load_data "$big"
+	echo "$dataset (loaded in $(( $(date +%s) - t_load )) s)"
+	warm
+	wrk_run scale "capacity mix, scale $big" mix.lua "$product_ids" "$client_ids" "$categories"
+	python3 - "$results" "$small_rps" "$dataset" <<'EOF'
+import json, re, sys
+path, small, dataset = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+r = recs[-1]
+r["step"] = "large"
+r["dataset"] = dataset
+r["ratio"] = r["rps"] / small if small else None
+m = re.search(r"(\d+) products, \d+ clients, \d+ categories, (\d+) orders", dataset)
+if m and (int(m.group(1)) < 1000000 or int(m.group(2)) < 1000000):
+    r["note"] = "WARNING: fewer than 1M products or orders; set BENCH_BIG_SCALE"
+with open(path, "w") as f:
+    f.writelines(json.dumps(x) + "\n" for x in recs)
+print(f"   throughput ratio large / scale-1: {r['ratio']:.2f}")
+EOF
+}
+
+warm() {
+	local script=mix.lua
+	[ "$needs_api" = 1 ] || script=health.lua
+	echo "-- warm-up: ${warmup}s of the mix"
+	wrk -t"$threads" -c"$conns" -d"${warmup}s" -s "bench/lua/$script" "$base" \
+		"$product_ids" "$client_ids" "$categories" >/dev/null 2>&1 &
+	BG_PID=$!
+	wait "$BG_PID" || true
+	BG_PID=
+}
+
+# ---------------------------------------------------------------- run
+loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "warm-up"
+warm
+log "scenarios: ${scenarios[*]} (${duration}s each)"
+for s in "${scenarios[@]}"; do
+	"scenario_$s"
+done
+
+# ---------------------------------------------------------------- table
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- src sql 2>/dev/null || commit="$commit+dirty"
+python3 - "$work/meta.json" <<EOF
+import json, sys
+json.dump({
+    "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
+    "commit": "$commit",
+    "pg_version": "$(q 'SHOW server_version' | cut -d' ' -f1)",
+    "workers": "$workers",
+    "scale": "$scale",
+    "dataset": """$main_dataset""",
+    "nproc": "$(nproc)",
+    "cpu": """$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')""",
+    "mem": "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)",
+    "kernel": "$(uname -r)",
+    "loadavg": "$loadavg_before",
+    "duration": "$duration",
+    "warmup": "$warmup",
+}, open(sys.argv[1], "w"))
+EOF
+if [ ! -s "$results" ]; then
+	echo "no scenario produced a result" >&2
+	exit 1
+fi
+mkdir -p bench/results
+log "results"
+python3 bench/report.py render "$results" "$work/meta.json" bench/results/latest.md
+cp "$results" bench/results/latest.jsonl
+echo
+echo "written: bench/results/latest.md"
