@@ -68,6 +68,7 @@ typedef struct ApiRoute
 {
 	const char *method;
 	const char *template;		/* canonical path, "{id}" marks the id */
+	const char *activity;		/* "METHOD template", for pg_stat_activity */
 	RouteKind	kind;
 	const char *function;		/* SQL function in schema ecommerce_api */
 	int			success_status;

@@ -265,8 +265,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	}
 
 	eapi_shmem_set_busy(true);
-	pgstat_report_activity(STATE_RUNNING,
-						   psprintf("%s %s", route->method, route->template));
+	pgstat_report_activity(STATE_RUNNING, route->activity);
 
 	eapi_gateway_run(route, argv, request_id, &result);
 

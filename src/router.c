@@ -27,26 +27,30 @@
 #define PATH_ID		{ARG_PATH_ID, NULL}
 #define BODY		{ARG_BODY, NULL}
 
+/* One route; its activity text ("GET /products/id/{id}") is built at compile time. */
+#define ROUTE(method, template, kind, function, status, ...) \
+	{method, template, method " " template, kind, function, status, \
+		sizeof((RouteArg[]){__VA_ARGS__}) / sizeof(RouteArg), {__VA_ARGS__}}
+
 /*
- * The five routes of a resource.  LIST_ARGS are the list function's
- * arguments: skip and limit, and for some resources a parent filter.
+ * The five routes of a resource.  The list route's arguments are skip and
+ * limit, and for some resources a parent filter.
  */
 #define RESOURCE_ROUTES(r, ...) \
-	{"GET", "/" #r, ROUTE_SQL, "api_" #r "_list", 200, \
-		sizeof((RouteArg[]){__VA_ARGS__}) / sizeof(RouteArg), {__VA_ARGS__}}, \
-	{"POST", "/" #r, ROUTE_SQL, "api_" #r "_create", 201, 1, {BODY}}, \
-	{"GET", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_get", 200, 1, {PATH_ID}}, \
-	{"PUT", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_update", 200, 2, {PATH_ID, BODY}}, \
-	{"DELETE", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_delete", 204, 1, {PATH_ID}}
+	ROUTE("GET", "/" #r, ROUTE_SQL, "api_" #r "_list", 200, __VA_ARGS__), \
+	ROUTE("POST", "/" #r, ROUTE_SQL, "api_" #r "_create", 201, BODY), \
+	ROUTE("GET", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_get", 200, PATH_ID), \
+	ROUTE("PUT", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_update", 200, PATH_ID, BODY), \
+	ROUTE("DELETE", "/" #r "/id/{id}", ROUTE_SQL, "api_" #r "_delete", 204, PATH_ID)
 
 static const ApiRoute routes[] = {
-	{"GET", "/health_check", ROUTE_HEALTH, NULL, 200, 0},
+	{"GET", "/health_check", "GET /health_check", ROUTE_HEALTH, NULL, 200, 0},
 	/* literal routes first: they win over "/R/{id}" */
-	{"GET", "/products/filter", ROUTE_SQL, "api_products_filter", 200, 8,
-		{Q("search"), Q("category_id"), Q("min_price"), Q("max_price"),
-		Q("in_stock_only"), Q("sort_by"), Q("skip"), Q("limit")}},
-	{"POST", "/clients/login", ROUTE_SQL, "api_clients_login", 200, 1, {BODY}},
-	{"POST", "/orders/checkout", ROUTE_SQL, "api_orders_checkout", 201, 1, {BODY}},
+	ROUTE("GET", "/products/filter", ROUTE_SQL, "api_products_filter", 200,
+		  Q("search"), Q("category_id"), Q("min_price"), Q("max_price"),
+		  Q("in_stock_only"), Q("sort_by"), Q("skip"), Q("limit")),
+	ROUTE("POST", "/clients/login", ROUTE_SQL, "api_clients_login", 200, BODY),
+	ROUTE("POST", "/orders/checkout", ROUTE_SQL, "api_orders_checkout", 201, BODY),
 	RESOURCE_ROUTES(categories, Q("skip"), Q("limit")),
 	RESOURCE_ROUTES(products, Q("skip"), Q("limit")),
 	RESOURCE_ROUTES(clients, Q("skip"), Q("limit")),
