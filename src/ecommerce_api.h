@@ -16,6 +16,7 @@
 #ifndef ECOMMERCE_API_H
 #define ECOMMERCE_API_H
 
+#include "access/xlogdefs.h"
 #include "lib/stringinfo.h"
 
 #define EAPI_EXTENSION_NAME		"ecommerce_api"
@@ -33,6 +34,7 @@ extern int	eapi_max_body_size;
 extern int	eapi_statement_timeout;
 extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
+extern bool eapi_group_commit;
 
 extern void eapi_define_settings(void);
 
@@ -96,6 +98,8 @@ typedef struct ApiResult
 {
 	int			status;
 	StringInfoData body;
+	XLogRecPtr	flush_lsn;		/* valid: not to be sent before WAL is
+								 * flushed to here (group commit) */
 } ApiResult;
 
 extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
@@ -107,6 +111,8 @@ extern bool eapi_http_start(int worker_number);
 extern int	eapi_http_epoll_fd(void);
 extern long eapi_http_timeout_ms(void);
 extern void eapi_http_run(void);
+extern bool eapi_http_has_held(void);
+extern bool eapi_http_release_held(void);
 extern void eapi_http_stop(void);
 
 /* ---- worker.c ---- */

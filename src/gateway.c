@@ -20,11 +20,15 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "replication/syncrep.h"
+#include "replication/walsender.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -225,6 +229,23 @@ run_health(MemoryContext result_context, ApiResult *result)
 	result->status = 200;
 }
 
+/*
+ * Whether a write may commit without waiting for its WAL flush, because the
+ * caller (http.c) holds its answer until one flush for the whole pass has
+ * covered it.  Not when the server is configured not to wait anyway
+ * (synchronous_commit = off: nothing to hold), nor when commits must also
+ * wait for a synchronous standby, which only the commit itself does.
+ */
+static bool
+commit_flush_deferrable(void)
+{
+	if (!eapi_group_commit || synchronous_commit == SYNCHRONOUS_COMMIT_OFF)
+		return false;
+	if (SyncRepRequested() && SyncRepStandbyNames && SyncRepStandbyNames[0])
+		return false;
+	return true;
+}
+
 /* Errors that mean the extension's objects may have gone away. */
 static bool
 is_missing_object_error(int sqlerrcode)
@@ -314,8 +335,11 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
 		  MemoryContext request_context, ApiResult *result)
 {
 	ErrorData  *volatile edata = NULL;
+	bool		defer_flush = !read_only && commit_flush_deferrable();
+	XLogRecPtr	last_commit = XactLastCommitEnd;
 
 	resetStringInfo(&result->body);
+	result->flush_lsn = InvalidXLogRecPtr;
 
 	PG_TRY();
 	{
@@ -323,6 +347,10 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
 		StartTransactionCommand();
 		if (read_only)
 			XactReadOnly = true;
+		else if (defer_flush)
+			(void) set_config_option("synchronous_commit", "off",
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_LOCAL, true, 0, false);
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (eapi_statement_timeout > 0)
@@ -350,6 +378,10 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+
+		/* a commit record was written: its answer waits for the flush */
+		if (defer_flush && XactLastCommitEnd != last_commit)
+			result->flush_lsn = XactLastCommitEnd;
 	}
 	PG_CATCH();
 	{

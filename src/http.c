@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -45,6 +46,14 @@ typedef struct HttpRequest
 	StringInfoData body;
 	bool		has_body;
 	bool		too_large;
+
+	/* an answer held back until its commit is flushed (group commit) */
+	struct MHD_Connection *conn;
+	struct HttpRequest *next_held;
+	int			held_status;
+	char	   *held_body;
+	size_t		held_len;
+	char	   *held_request_id;
 } HttpRequest;
 
 static struct MHD_Daemon *http_daemon = NULL;
@@ -54,6 +63,16 @@ static MemoryContext connection_context = NULL;
 
 /* Reset after each request; the gateway's answers are built in it. */
 static MemoryContext request_context = NULL;
+
+/*
+ * Group commit.  A write commits without waiting for its WAL flush; its
+ * answer is held (the connection suspended) until the end of the pass over
+ * the ready connections, when one XLogFlush covers every write of the pass
+ * and the answers go out.  Nobody is told "created" before the row is on
+ * disk, and a worker serving many writers pays for one flush, not one each.
+ */
+static HttpRequest *held_requests = NULL;
+static XLogRecPtr held_flush_lsn = InvalidXLogRecPtr;
 
 /* ----------------------------------------------------------------------
  * Responses
@@ -217,6 +236,43 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
  * ----------------------------------------------------------------------
  */
 
+/* Keep an answer until its commit is flushed; see held_requests. */
+static enum MHD_Result
+hold_response(struct MHD_Connection *conn, HttpRequest *req, ApiResult *result,
+			  const char *request_id)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+
+	req->conn = conn;
+	req->held_status = result->status;
+	req->held_body = pnstrdup(result->body.data, result->body.len);
+	req->held_len = result->body.len;
+	req->held_request_id = pstrdup(request_id);
+	MemoryContextSwitchTo(oldcxt);
+
+	req->next_held = held_requests;
+	held_requests = req;
+	if (result->flush_lsn > held_flush_lsn)
+		held_flush_lsn = result->flush_lsn;
+	MHD_suspend_connection(conn);
+	return MHD_YES;
+}
+
+/* Called again after its connection resumed: send the held answer. */
+static enum MHD_Result
+send_held_response(struct MHD_Connection *conn, HttpRequest *req)
+{
+	enum MHD_Result ret;
+
+	ret = send_response(conn, req, req->held_status, req->held_body,
+						req->held_len, req->held_request_id, NULL);
+	pfree(req->held_body);
+	pfree(req->held_request_id);
+	req->held_body = NULL;
+	req->held_request_id = NULL;
+	return ret;
+}
+
 /* Route, run and answer a request whose body has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
@@ -272,8 +328,11 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	pgstat_report_activity(STATE_IDLE, NULL);
 	eapi_shmem_set_busy(false);
 
-	ret = send_response(conn, req, result.status, result.body.data,
-						result.body.len, request_id, NULL);
+	if (!XLogRecPtrIsInvalid(result.flush_lsn))
+		ret = hold_response(conn, req, &result, request_id);
+	else
+		ret = send_response(conn, req, result.status, result.body.data,
+							result.body.len, request_id, NULL);
 	if (eapi_log_requests)
 		elog(LOG, "%s %s %d %.2fms request_id=%s",
 			 method, url, result.status, elapsed_ms(req), request_id);
@@ -322,6 +381,10 @@ request_free(HttpRequest *req)
 {
 	if (req->has_body)
 		pfree(req->body.data);
+	if (req->held_body)
+		pfree(req->held_body);
+	if (req->held_request_id)
+		pfree(req->held_request_id);
 	pfree(req);
 }
 
@@ -341,6 +404,9 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	volatile enum MHD_Result ret;
 	char		request_id[MAX_REQUEST_ID_LENGTH + 1];
 	const char *sent_id;
+
+	if (req && req->held_body)
+		return send_held_response(conn, req);
 
 	PG_TRY();
 	{
@@ -514,7 +580,8 @@ eapi_http_start(int worker_number)
 	if (fd < 0)
 		return false;
 
-	http_daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	http_daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+								   MHD_ALLOW_SUSPEND_RESUME,
 								   0, NULL, NULL,
 								   handle_request, NULL,
 								   MHD_OPTION_LISTEN_SOCKET, fd,
@@ -563,9 +630,57 @@ eapi_http_run(void)
 	MHD_run(http_daemon);
 }
 
+bool
+eapi_http_has_held(void)
+{
+	return held_requests != NULL;
+}
+
+/*
+ * Flush the WAL past every held answer's commit, then let them go: their
+ * connections resume and the next eapi_http_run() sends them.  Returns
+ * whether there was anything to release.  If the flush fails the commits'
+ * durability is unknown, and the held answers become 500s.
+ */
+bool
+eapi_http_release_held(void)
+{
+	HttpRequest *req;
+
+	if (held_requests == NULL)
+		return false;
+
+	PG_TRY();
+	{
+		XLogFlush(held_flush_lsn);
+	}
+	PG_CATCH();
+	{
+		const char *failed = "{\"detail\":\"Internal Server Error\"}";
+
+		EmitErrorReport();
+		FlushErrorState();
+		for (req = held_requests; req; req = req->next_held)
+		{
+			pfree(req->held_body);
+			req->held_body = MemoryContextStrdup(connection_context, failed);
+			req->held_len = strlen(failed);
+			req->held_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		}
+	}
+	PG_END_TRY();
+
+	for (req = held_requests; req; req = req->next_held)
+		MHD_resume_connection(req->conn);
+	held_requests = NULL;
+	held_flush_lsn = InvalidXLogRecPtr;
+	return true;
+}
+
 void
 eapi_http_stop(void)
 {
+	(void) eapi_http_release_held();
 	if (http_daemon)
 		MHD_stop_daemon(http_daemon);
 	http_daemon = NULL;

@@ -29,6 +29,7 @@ int			eapi_max_body_size = 1024 * 1024;
 int			eapi_statement_timeout = 5000;
 char	   *eapi_cors_allowed_origins = NULL;
 bool		eapi_log_requests = false;
+bool		eapi_group_commit = true;
 
 void
 eapi_define_settings(void)
@@ -118,6 +119,15 @@ eapi_define_settings(void)
 							 NULL,
 							 &eapi_log_requests,
 							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ecommerce_api.group_commit",
+							 "Flush the WAL once for all the writes a worker served in one pass.",
+							 "Answers to writes still wait for their commit to be on disk; "
+							 "off makes each write wait for its own flush.",
+							 &eapi_group_commit,
+							 true,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 

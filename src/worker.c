@@ -195,13 +195,19 @@ eapi_worker_main(Datum main_arg)
 		/* flush table and function statistics now and then */
 		pgstat_report_stat(false);
 
-		(void) WaitEventSetWait(events, eapi_http_timeout_ms(), &event, 1,
-								PG_WAIT_EXTENSION);
+		/* answers held for a flush are not kept waiting for new events */
+		(void) WaitEventSetWait(events,
+								eapi_http_has_held() ? 0 : eapi_http_timeout_ms(),
+								&event, 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		exit_if_asked();
 		reload_settings_if_asked();
 
 		/* serves ready connections and runs due timeouts, without blocking */
 		eapi_http_run();
+
+		/* one WAL flush for the pass's writes, then their answers go out */
+		if (eapi_http_release_held())
+			eapi_http_run();
 	}
 }
