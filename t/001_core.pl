@@ -164,5 +164,18 @@ sleep 0.5;
 $res = $api->request('POST', '/categories/', { name => 'y' x 50 });
 is($res->{status}, 201, 'larger max_body_size applies after reload');
 
+# --- writes answer only once committed, with and without group commit
+for my $mode ('on', 'off')
+{
+	$node->append_conf('postgresql.conf', "ecommerce_api.group_commit = $mode\n");
+	$node->reload;
+	sleep 0.5;
+	my @made = map { $api->request('POST', '/categories/', { name => "gc $mode $_" }) } 1 .. 5;
+	is(scalar(grep { $_->{status} == 201 } @made), 5, "group_commit = $mode: writes answered 201");
+	is($node->safe_psql('postgres',
+		"SELECT count(*) FROM ecommerce_api.categories WHERE name LIKE 'gc $mode %'"),
+		'5', "group_commit = $mode: every answered write is committed");
+}
+
 $node->stop('fast');
 done_testing();
