@@ -14,7 +14,8 @@ OBJS = \
 	src/router.o \
 	src/gateway.o \
 	src/settings.o \
-	src/shmem.o
+	src/shmem.o \
+	src/metrics.o
 
 EXTENSION = ecommerce_api
 DATA = $(wildcard sql/ecommerce_api--*.sql)

@@ -39,10 +39,21 @@ extern bool eapi_group_commit;
 extern void eapi_define_settings(void);
 
 /* ---- shmem.c ---- */
+#define EAPI_LATENCY_BUCKETS	12
+#define EAPI_STATUS_CLASSES		5	/* 1xx .. 5xx */
+extern const double eapi_latency_bounds_ms[EAPI_LATENCY_BUCKETS];
+
 extern void eapi_shmem_init(void);
 extern void eapi_shmem_worker_attach(int worker_number);
 extern void eapi_shmem_set_busy(bool busy);
 extern int	eapi_shmem_busy_workers(void);
+extern void eapi_shmem_count_answer(int route_index, int status, double elapsed_ms);
+extern void eapi_shmem_count_connection(int delta);
+extern void eapi_shmem_totals(uint64 *answers, uint64 *buckets,
+							  uint64 *latency_sum_us, int *open_connections);
+
+/* ---- metrics.c ---- */
+extern void eapi_metrics_render(StringInfo out);
 
 /* ---- router.c ---- */
 
@@ -63,7 +74,8 @@ typedef struct RouteArg
 typedef enum RouteKind
 {
 	ROUTE_SQL,					/* calls ecommerce_api.<function>(text, ...) */
-	ROUTE_HEALTH				/* GET /health_check/ */
+	ROUTE_HEALTH,				/* GET /health_check/ */
+	ROUTE_METRICS				/* GET /metrics, no transaction */
 } RouteKind;
 
 typedef struct ApiRoute
@@ -86,6 +98,7 @@ typedef enum RouteMatch
 } RouteMatch;
 
 extern int	eapi_route_count(void);
+extern const ApiRoute *eapi_route_at(int index);
 extern int	eapi_route_index(const ApiRoute *route);
 extern RouteMatch eapi_route_lookup(const char *method, const char *path,
 									const ApiRoute **route, char **path_id,

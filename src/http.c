@@ -46,6 +46,7 @@ typedef struct HttpRequest
 	StringInfoData body;
 	bool		has_body;
 	bool		too_large;
+	int			route_index;	/* -1 until a route matched */
 
 	/* an answer held back until its commit is flushed (group commit) */
 	struct MHD_Connection *conn;
@@ -149,16 +150,22 @@ elapsed_ms(HttpRequest *req)
 	return INSTR_TIME_GET_MILLISEC(now);
 }
 
-/* The headers every answer carries: request id, timing, CORS origin. */
+/*
+ * What every answer gets: the headers it carries (request id, timing, CORS
+ * origin), and its count in the metrics.
+ */
 static void
-add_common_headers(struct MHD_Connection *conn, HttpRequest *req,
-				   struct MHD_Response *response, const char *request_id)
+finish_response(struct MHD_Connection *conn, HttpRequest *req,
+				struct MHD_Response *response, const char *request_id,
+				int status)
 {
 	const char *origin = cors_origin(conn);
+	double		elapsed = elapsed_ms(req);
 	char		timing[32];
 
+	eapi_shmem_count_answer(req->route_index, status, elapsed);
 	MHD_add_response_header(response, "X-Request-ID", request_id);
-	snprintf(timing, sizeof(timing), "%.2fms", elapsed_ms(req));
+	snprintf(timing, sizeof(timing), "%.2fms", elapsed);
 	MHD_add_response_header(response, "X-Response-Time", timing);
 	if (origin)
 	{
@@ -175,9 +182,9 @@ add_common_headers(struct MHD_Connection *conn, HttpRequest *req,
  * PostgreSQL allocation, so it can also answer after an error.
  */
 static enum MHD_Result
-send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
-			  const char *body, size_t len, const char *request_id,
-			  const char *allow)
+send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
+					const char *content_type, const char *body, size_t len,
+					const char *request_id, const char *allow)
 {
 	struct MHD_Response *response;
 	enum MHD_Result ret;
@@ -188,14 +195,24 @@ send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 		return MHD_NO;
 	if (len > 0)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-								"application/json");
-	add_common_headers(conn, req, response, request_id);
+								content_type);
+	finish_response(conn, req, response, request_id, status);
 	if (allow)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
 
 	ret = MHD_queue_response(conn, status, response);
 	MHD_destroy_response(response);
 	return ret;
+}
+
+/* A JSON answer (or an empty one). */
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
+			  const char *body, size_t len, const char *request_id,
+			  const char *allow)
+{
+	return send_typed_response(conn, req, status, "application/json",
+							   body, len, request_id, allow);
 }
 
 static enum MHD_Result
@@ -216,7 +233,7 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
 	response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
 	if (response == NULL)
 		return MHD_NO;
-	add_common_headers(conn, req, response, request_id);
+	finish_response(conn, req, response, request_id, MHD_HTTP_NO_CONTENT);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
 							CORS_METHODS);
 	req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -300,6 +317,16 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 		case ROUTE_FOUND:
 			break;
 	}
+	req->route_index = eapi_route_index(route);
+
+	if (route->kind == ROUTE_METRICS)
+	{
+		eapi_metrics_render(&result.body);
+		return send_typed_response(conn, req, MHD_HTTP_OK,
+								   "text/plain; version=0.0.4; charset=utf-8",
+								   result.body.data, result.body.len,
+								   request_id, NULL);
+	}
 
 	for (int i = 0; i < route->nargs; i++)
 	{
@@ -346,6 +373,7 @@ request_begin(struct MHD_Connection *conn)
 	const char *length;
 
 	INSTR_TIME_SET_CURRENT(req->start);
+	req->route_index = -1;
 
 	/* refuse a declared oversized body before reading any of it */
 	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -483,14 +511,22 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Applies the current idle timeout to each new connection (SIGHUP-able). */
+/*
+ * Applies the current idle timeout to each new connection (SIGHUP-able),
+ * and keeps the count of open connections.
+ */
 static void
-connection_started(void *cls, struct MHD_Connection *conn, void **socket_context,
+connection_notified(void *cls, struct MHD_Connection *conn, void **socket_context,
 				   enum MHD_ConnectionNotificationCode toe)
 {
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	{
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 								  (unsigned int) eapi_idle_timeout);
+		eapi_shmem_count_connection(1);
+	}
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		eapi_shmem_count_connection(-1);
 }
 
 static void
@@ -590,7 +626,7 @@ eapi_http_start(int worker_number)
 								   MHD_OPTION_CONNECTION_TIMEOUT,
 								   (unsigned int) eapi_idle_timeout,
 								   MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-								   MHD_OPTION_NOTIFY_CONNECTION, connection_started, NULL,
+								   MHD_OPTION_NOTIFY_CONNECTION, connection_notified, NULL,
 								   MHD_OPTION_EXTERNAL_LOGGER, log_mhd_message, NULL,
 								   MHD_OPTION_END);
 	if (http_daemon == NULL)

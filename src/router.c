@@ -45,6 +45,7 @@
 
 static const ApiRoute routes[] = {
 	{"GET", "/health_check", "GET /health_check", ROUTE_HEALTH, NULL, 200, 0},
+	{"GET", "/metrics", "GET /metrics", ROUTE_METRICS, NULL, 200, 0},
 	/* literal routes first: they win over "/R/{id}" */
 	ROUTE("GET", "/products/filter", ROUTE_SQL, "api_products_filter", 200,
 		  Q("search"), Q("category_id"), Q("min_price"), Q("max_price"),
@@ -68,6 +69,12 @@ int
 eapi_route_count(void)
 {
 	return NUM_ROUTES;
+}
+
+const ApiRoute *
+eapi_route_at(int index)
+{
+	return &routes[index];
 }
 
 int

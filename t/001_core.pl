@@ -177,5 +177,22 @@ for my $mode ('on', 'off')
 		'5', "group_commit = $mode: every answered write is committed");
 }
 
+# --- GET /metrics: Prometheus text from the workers' shared counters
+$res = $api->request('GET', '/metrics');
+is($res->{status}, 200, 'metrics 200');
+like($res->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4}, 'Prometheus text format');
+my $m = $res->{content};
+my ($list_ok) = $m =~ /^ecommerce_api_requests_total\{route="GET \/categories",status="2xx"\} (\d+)$/m;
+ok($list_ok && $list_ok >= 5, 'answers counted by route and status class');
+like($m, qr/^ecommerce_api_requests_total\{route="GET \/categories",status="5xx"\} [1-9]/m,
+	'the 5xx answers are counted too');
+like($m, qr/^ecommerce_api_requests_total\{route="other",status="4xx"\} [1-9]/m,
+	'unrouted answers counted as other');
+my ($count) = $m =~ /^ecommerce_api_request_duration_seconds_count (\d+)$/m;
+my ($inf) = $m =~ /^ecommerce_api_request_duration_seconds_bucket\{le="\+Inf"\} (\d+)$/m;
+ok($count > 0 && $count == $inf, 'histogram count = +Inf bucket');
+like($m, qr/^ecommerce_api_open_connections [1-9]\d*$/m, 'open connections reported');
+like($m, qr/^ecommerce_api_workers 1$/m, 'configured workers reported');
+
 $node->stop('fast');
 done_testing();
