@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 
 here=$PWD
 demo=$here/demo
+# PostgreSQL runs as "postgres": if that user cannot reach this checkout
+# (say, a clone under /root), the cluster lives in its home instead.
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$here" 2>/dev/null; then
+	demo=~postgres/ecommerce_api-demo
+fi
 data=$demo/data
 pgport=${DEMO_PGPORT:-54329}
 scale=${DEMO_SCALE:-1}
