@@ -17,24 +17,50 @@
  *    style error array (the gateway sends {"detail": <that array>}).
  *  - JSON is always built by PostgreSQL (json_build_object, json_agg), with the
  *    keys in the order of the HTTP contract; never by string concatenation.
- *  - Every function that touches a table, or calls pgcrypto, pins its
- *    search_path with SET search_path FROM CURRENT.  While CREATE EXTENSION
- *    runs the script, search_path is "ecommerce_api, <schemas of pgcrypto and
- *    pg_trgm>, pg_temp" (PostgreSQL builds it from the control file's
- *    "requires"), so the functions find crypt()/gen_salt() wherever CASCADE or
- *    the DBA put pgcrypto, and can never be redirected by a caller's path.
+ *  - Every object of this schema (table, row type, function, sequence) is
+ *    named schema-qualified, so a caller's search_path cannot redirect a
+ *    function to other objects (built-ins resolve in pg_catalog, searched
+ *    first unless a path names it explicitly; pg_temp is never searched for
+ *    functions).  The functions therefore carry no SET search_path: that
+ *    clause costs every call (the setting is applied and restored and the
+ *    namespace path looked up again), measured at 2.4 us of a 36 us point
+ *    read.  The exception is what calls pgcrypto, whose schema the script
+ *    cannot name (@extschema:pgcrypto@ needs PostgreSQL 16): _hash_password,
+ *    api_clients_login and load_demo_data SET search_path FROM CURRENT.
+ *    While CREATE EXTENSION runs the script, search_path is "ecommerce_api,
+ *    <schemas of pgcrypto and pg_trgm>, pg_temp" (PostgreSQL builds it from
+ *    the control file's "requires"), so they find crypt()/gen_salt()
+ *    wherever CASCADE or the DBA put pgcrypto.  (schema.sql checks that no
+ *    other function names one of our objects unqualified.)
  *  - Small pure helpers (parsing, validation, JSON shapes) are LANGUAGE sql,
  *    carry no SET clause and schema-qualify what they call.  That keeps them
  *    inlinable: the planner folds them into the calling statement, whose plan
- *    PL/pgSQL caches, instead of running a separate SQL function per call.
- *  - Route functions also SET plan_cache_mode = force_generic_plan: each of
- *    their statements is planned once per backend (an HTTP worker lives long)
- *    and reused.  Left to itself the plan cache would re-plan some of them on
- *    every call: for a table-less statement such as "validate this body", a
- *    custom plan with the body folded in always looks cheaper than the generic
- *    one, so each request would pay for inlining all the validators again.
- *    The one statement that needs per-call plans (the product filter's query)
- *    says so with force_custom_plan.
+ *    PL/pgSQL caches.  A SQL function that is not inlined costs far more than
+ *    it looks: PostgreSQL 15 parses and plans its body again on every call of
+ *    the statement that calls it.  Inlining also needs a single SELECT of an
+ *    expression (no FROM, no sub-select), a body no more volatile than the
+ *    function, and every argument that the body uses more than once must be
+ *    cheap (a parameter, a field, an operator or two): given a costly
+ *    expression there, the planner calls the function rather than evaluate
+ *    the expression several times.  A helper that has to take one (the range
+ *    check of a parsed number, the raising half of _path_id) is PL/pgSQL,
+ *    whose plans are kept per backend.
+ *  - Route functions check their inputs with PL/pgSQL expressions ("errors :=
+ *    ...; IF num_nonnulls(VARIADIC errors) > 0"), which PL/pgSQL evaluates
+ *    itself, with one plan for the life of the backend; a PERFORM would run
+ *    the executor for them on every call.
+ *  - Route functions whose statements take parameters that change their
+ *    estimates (OFFSET and LIMIT, lookups in arrays, ...), that is all but
+ *    the point reads, SET plan_cache_mode = force_generic_plan: each
+ *    statement is planned once per backend (an HTTP worker lives long) and
+ *    reused.  Left to itself the plan cache would re-plan some of them on
+ *    every call, because a custom plan that knows the values looks cheaper
+ *    (a page of 30 rows against the generic plan's guess of a tenth of the
+ *    table).  The point reads (api_*_get) carry no SET at all: their one
+ *    statement is a primary key lookup, whose generic plan the plan cache
+ *    settles on by itself after its first five (custom) plans, and a SET
+ *    clause costs every call (1.4 us).  The one statement that needs per-call
+ *    plans (the product filter's query) says so with force_custom_plan.
  *  - Lock order (the one global order every writer follows, so concurrent
  *    requests cannot deadlock):
  *        1. orders rows        (ascending id_key)
@@ -578,6 +604,12 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- Range checks shared by numbers and integers (value already parsed).
+-- Inlined only where v is a cheap expression (a parameter, _int_text(param)):
+-- v is compared up to three times, and the planner does not inline a SQL
+-- function whose argument it would have to copy when that argument is costly
+-- (it calls it instead, and a SQL function called from a cached plan is
+-- parsed and planned again on every call).  Callers with a costly v use
+-- _chk_range_of.
 CREATE FUNCTION ecommerce_api._chk_range(v numeric, loc jsonb, input jsonb,
                                          gt numeric, ge numeric, le numeric)
 RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -589,6 +621,16 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
         WHEN v > le THEN ecommerce_api._err('less_than_equal', loc,
             format('Input should be less than or equal to %s', le), input, json_build_object('le', le))
     END
+$$;
+
+-- _chk_range for a v the caller computes (a value parsed from JSON): PL/pgSQL
+-- evaluates the argument once and keeps its plan of the check.
+CREATE FUNCTION ecommerce_api._chk_range_of(v numeric, loc jsonb, input jsonb,
+                                            gt numeric, ge numeric, le numeric)
+RETURNS json LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN ecommerce_api._chk_range(v, loc, input, gt, ge, le);
+END
 $$;
 
 -- A number (float in pydantic).  With digits, the value is compared after
@@ -607,7 +649,8 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
         WHEN ecommerce_api._num(obj -> key) IS NULL THEN
             ecommerce_api._err('float_parsing', prefix || to_jsonb(key),
                 'Input should be a valid number, unable to parse string as a number', obj -> key)
-        ELSE ecommerce_api._chk_range(
+        WHEN gt IS NULL AND ge IS NULL AND le IS NULL THEN NULL
+        ELSE ecommerce_api._chk_range_of(
             CASE WHEN digits IS NULL THEN ecommerce_api._num(obj -> key)
                  ELSE round(ecommerce_api._num(obj -> key), digits) END,
             prefix || to_jsonb(key), obj -> key, gt, ge, le)
@@ -623,7 +666,9 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
             CASE WHEN required THEN ecommerce_api._err('missing', prefix || to_jsonb(key), 'Field required', obj) END
         WHEN obj -> key = 'null' AND NOT required THEN NULL
         WHEN ecommerce_api._int_of(obj -> key) IS NOT NULL THEN
-            ecommerce_api._chk_range(ecommerce_api._int_of(obj -> key), prefix || to_jsonb(key), obj -> key, gt, ge, le)
+            CASE WHEN gt IS NOT NULL OR ge IS NOT NULL OR le IS NOT NULL THEN
+                ecommerce_api._chk_range_of(ecommerce_api._int_of(obj -> key), prefix || to_jsonb(key), obj -> key, gt, ge, le)
+            END
         WHEN jsonb_typeof(obj -> key) = 'number' THEN
             ecommerce_api._err('int_from_float', prefix || to_jsonb(key),
                 'Input should be a valid integer, got a number with a fractional part', obj -> key)
@@ -690,9 +735,10 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
     END
 $$;
 
--- The date value of a field that passed _chk_date.
+-- The date value of a field that passed _chk_date.  STABLE, as the text to
+-- date cast is (an IMMUTABLE function with a STABLE body is not inlined).
 CREATE FUNCTION ecommerce_api._date_of(v jsonb) RETURNS date
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT left(v #>> '{}', 10)::date
 $$;
 
@@ -721,18 +767,22 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     END
 $$;
 
+-- Raises the EA422 of a path id that is not an integer.
+CREATE FUNCTION ecommerce_api._path_id_error(id text) RETURNS numeric
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    PERFORM ecommerce_api._validate(ARRAY[ecommerce_api._path_error(id)]);
+    RETURN NULL;    -- not reached
+END
+$$;
+
 -- The path id as a number (validated: EA422 otherwise).  It is numeric, not
 -- bigint: an id beyond bigint is a valid integer that names no entity (404).
+-- Inlinable: "v_id numeric := _path_id(id)" in a route is one expression, and
+-- only an invalid id calls a function (coalesce stops at its first non-NULL).
 CREATE FUNCTION ecommerce_api._path_id(id text) RETURNS numeric
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    v numeric := ecommerce_api._int_text(id);
-BEGIN
-    IF v IS NULL THEN
-        PERFORM ecommerce_api._validate(ARRAY[ecommerce_api._path_error(id)]);
-    END IF;
-    RETURN v;
-END
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(ecommerce_api._int_text(id), ecommerce_api._path_id_error(id))
 $$;
 
 CREATE FUNCTION ecommerce_api._chk_query_int(value text, name text,
@@ -975,20 +1025,19 @@ $$;
 -- alone would lock them in whatever order its plan reads them).
 CREATE FUNCTION ecommerce_api._return_stock(p_order_id bigint) RETURNS void
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     PERFORM
-       FROM products p
-      WHERE p.id_key IN (SELECT d.product_id FROM order_details d WHERE d.order_id = p_order_id)
+       FROM ecommerce_api.products p
+      WHERE p.id_key IN (SELECT d.product_id FROM ecommerce_api.order_details d WHERE d.order_id = p_order_id)
       ORDER BY p.id_key
         FOR NO KEY UPDATE;
 
-    UPDATE products p
+    UPDATE ecommerce_api.products p
        SET stock = p.stock + l.quantity
       FROM (SELECT d.product_id, sum(d.quantity) AS quantity
-              FROM order_details d
+              FROM ecommerce_api.order_details d
              WHERE d.order_id = p_order_id
              GROUP BY d.product_id) l
      WHERE p.id_key = l.product_id;
@@ -1007,8 +1056,11 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT json_build_object('id_key', c.id_key, 'name', c.name)
 $$;
 
--- c: the product's category row, NULL (or all-NULL) when it has none.
-CREATE FUNCTION ecommerce_api._json_product(p ecommerce_api.products, c ecommerce_api.categories) RETURNS json
+-- category: the JSON of the product's category, NULL when it has none.  A
+-- single product takes it from a sub-select (one index probe of categories;
+-- the argument is used once, so the sub-select does not stop inlining), a
+-- list from a join (below).
+CREATE FUNCTION ecommerce_api._json_product_with(p ecommerce_api.products, category json) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT json_build_object(
         'id_key', p.id_key,
@@ -1017,8 +1069,14 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'price', p.price,
         'stock', p.stock,
         'category_id', p.category_id,
-        'category', CASE WHEN c.id_key IS NOT NULL
-                         THEN json_build_object('id_key', c.id_key, 'name', c.name) END)
+        'category', category)
+$$;
+
+-- c: the product's category row, NULL (or all-NULL) when it has none.
+CREATE FUNCTION ecommerce_api._json_product(p ecommerce_api.products, c ecommerce_api.categories) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT ecommerce_api._json_product_with(p,
+        CASE WHEN c.id_key IS NOT NULL THEN ecommerce_api._json_category(c) END)
 $$;
 
 -- Never the password.
@@ -1069,8 +1127,15 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'bill_id', o.bill_id)
 $$;
 
--- p: the line's product.
-CREATE FUNCTION ecommerce_api._json_order_detail(d ecommerce_api.order_details, p ecommerce_api.products) RETURNS json
+-- A product as an order line shows it.
+CREATE FUNCTION ecommerce_api._json_line_product(p ecommerce_api.products) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT json_build_object('id_key', p.id_key, 'name', p.name, 'price', p.price)
+$$;
+
+-- product: the JSON of the line's product (_json_line_product), from a
+-- sub-select for a single line, as _json_product_with.
+CREATE FUNCTION ecommerce_api._json_order_detail_with(d ecommerce_api.order_details, product json) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT json_build_object(
         'id_key', d.id_key,
@@ -1078,7 +1143,13 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'price', d.price,
         'order_id', d.order_id,
         'product_id', d.product_id,
-        'product', json_build_object('id_key', p.id_key, 'name', p.name, 'price', p.price))
+        'product', product)
+$$;
+
+-- p: the line's product.
+CREATE FUNCTION ecommerce_api._json_order_detail(d ecommerce_api.order_details, p ecommerce_api.products) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT ecommerce_api._json_order_detail_with(d, ecommerce_api._json_line_product(p))
 $$;
 
 CREATE FUNCTION ecommerce_api._json_review(r ecommerce_api.reviews) RETURNS json
@@ -1103,45 +1174,60 @@ $$;
  * from the body (an explicit null clears a nullable field): a PUT of a
  * product that omits "stock" must not silently zero the inventory.
  *
- * Lists page by id_key: the page's ids are picked from the primary key (or
- * the (parent, id_key) index) first, and only those rows are fetched, joined
- * and turned into JSON, so a deep skip costs an index scan, not JSON for the
- * skipped rows.  The ids come as an array (unnest(ARRAY(...))) so that the
- * plan, made once without knowing skip and limit, is still a nested loop of
- * index lookups: joined as a subquery, the generic plan assumes a large page
- * and hash-joins the whole table.
+ * Lists page by id_key: the page is read in order from the primary key (or
+ * the (parent, id_key) index), "ORDER BY id_key OFFSET skip LIMIT limit" on
+ * the table itself, and only its rows are joined and turned into JSON.  The
+ * generic plan, made once without knowing skip and limit, walks that index
+ * (it assumes a page of a tenth of the table, which an index scan still
+ * reads cheaper than a sort of all of it) and stops after the page.  A deep
+ * skip (more than 1000 rows) first finds the page's first id by walking the
+ * index alone (an index-only scan, no heap visits for the skipped rows), then
+ * reads the page from there.  json_agg takes the page's rows in that order:
+ * the page is an ordered subquery with no join around the aggregate.  A
+ * nested object (a product's category, a line's product) is a join in a list
+ * (one hash of the 10 categories, or index lookups) and a sub-select for a
+ * single row (one index probe).
  * ========================================================================= */
 
 /* ---- categories -------------------------------------------------------- */
 
 CREATE FUNCTION ecommerce_api.api_categories_list(skip text, lim text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    errors json[] := ecommerce_api._page_errors(skip, lim);
+    v_off  bigint;
+    v_from bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim));
-    RETURN (SELECT coalesce(json_agg(_json_category(c) ORDER BY c.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT id_key FROM categories
-                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN categories c USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_off := ecommerce_api._page_offset(skip);
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.categories q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_category(c)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.categories q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) c);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_categories_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_category(c)::text INTO result
-      FROM categories c
-     WHERE c.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_category(c)::text INTO result
+      FROM ecommerce_api.categories c
+     WHERE c.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1149,19 +1235,22 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_categories_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
+    doc    jsonb := ecommerce_api._body(body);
+    errors json[];
     result text;
 BEGIN
-    PERFORM _validate(_category_errors(doc));
+    errors := ecommerce_api._category_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
     -- ON CONFLICT instead of a pre-check: race-free, and no subtransaction
-    INSERT INTO categories AS c (name)
+    INSERT INTO ecommerce_api.categories AS c (name)
     VALUES (doc ->> 'name')
     ON CONFLICT ON CONSTRAINT categories_name_key DO NOTHING
-    RETURNING _json_category(c)::text INTO result;
+    RETURNING ecommerce_api._json_category(c)::text INTO result;
     IF result IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Category with name ''%s'' already exists', doc ->> 'name');
@@ -1172,27 +1261,30 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_categories_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
+    doc    jsonb := ecommerce_api._body(body);
+    errors json[];
     v_id   numeric;
     result text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _category_errors(doc));
-    v_id := _int_text(id);
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._category_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_id := ecommerce_api._int_text(id);
     BEGIN
-        UPDATE categories AS c
+        UPDATE ecommerce_api.categories AS c
            SET name = doc ->> 'name'
-         WHERE c.id_key = _bigint(v_id)
-        RETURNING _json_category(c)::text INTO result;
+         WHERE c.id_key = ecommerce_api._bigint(v_id)
+        RETURNING ecommerce_api._json_category(c)::text INTO result;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Category with name ''%s'' already exists', doc ->> 'name');
     END;
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1200,26 +1292,25 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_categories_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id bigint;
-    v_num numeric := _path_id(id);
+    v_id  bigint;
+    v_num numeric := ecommerce_api._path_id(id);
 BEGIN
-    v_id := _bigint(v_num);
+    v_id := ecommerce_api._bigint(v_num);
     -- Lock the category before looking for its products: a product being
     -- inserted with this category holds a KEY SHARE lock on it until commit,
     -- so once we have the row, every product that references it is visible.
-    PERFORM FROM categories c WHERE c.id_key = v_id FOR UPDATE;
+    PERFORM FROM ecommerce_api.categories c WHERE c.id_key = v_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_num);
+        PERFORM ecommerce_api._not_found(NULL, v_num);
     END IF;
-    IF EXISTS (SELECT FROM products p WHERE p.category_id = v_id) THEN
+    IF EXISTS (SELECT FROM ecommerce_api.products p WHERE p.category_id = v_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Cannot delete category %s: category has associated products', v_id);
     END IF;
-    DELETE FROM categories c WHERE c.id_key = v_id;
+    DELETE FROM ecommerce_api.categories c WHERE c.id_key = v_id;
     RETURN NULL;
 END
 $$;
@@ -1229,34 +1320,46 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_products_list(skip text, lim text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    errors json[] := ecommerce_api._page_errors(skip, lim);
+    v_off  bigint;
+    v_from bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim));
-    RETURN (SELECT coalesce(json_agg(_json_product(p, c) ORDER BY p.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT id_key FROM products
-                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN products p USING (id_key)
-              LEFT JOIN categories c ON c.id_key = p.category_id);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_off := ecommerce_api._page_offset(skip);
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.products q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(page.product), '[]')::text
+              FROM (SELECT ecommerce_api._json_product(p, c) AS product
+                      FROM (SELECT * FROM ecommerce_api.products q
+                             WHERE q.id_key >= v_from
+                             ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) p
+                      LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id
+                     ORDER BY p.id_key) page);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_products_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_product(p, c)::text INTO result
-      FROM products p
-      LEFT JOIN categories c ON c.id_key = p.category_id
-     WHERE p.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_product_with(p,
+               (SELECT ecommerce_api._json_category(c) FROM ecommerce_api.categories c
+                 WHERE c.id_key = p.category_id))::text INTO result
+      FROM ecommerce_api.products p
+     WHERE p.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1276,15 +1379,14 @@ CREATE FUNCTION ecommerce_api._products_filter_page(p_pattern text, p_category_i
                                                     p_sort text, p_offset bigint, p_limit integer)
 RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     RETURN (
-        SELECT coalesce(json_agg(_json_product(p, c) ORDER BY page.n), '[]')::text
+        SELECT coalesce(json_agg(ecommerce_api._json_product(p, c) ORDER BY page.n), '[]')::text
           FROM unnest(ARRAY(
                    SELECT q.id_key
-                     FROM products q
+                     FROM ecommerce_api.products q
                     WHERE (p_pattern IS NULL OR q.name ILIKE p_pattern)
                       AND (p_category_id IS NULL OR q.category_id = p_category_id)
                       AND (p_min IS NULL OR q.price >= p_min)
@@ -1301,8 +1403,8 @@ BEGIN
                       q.id_key DESC
                    OFFSET p_offset LIMIT p_limit))
                WITH ORDINALITY AS page(id_key, n)
-          JOIN products p ON p.id_key = page.id_key
-          LEFT JOIN categories c ON c.id_key = p.category_id);
+          JOIN ecommerce_api.products p ON p.id_key = page.id_key
+          LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id);
 END
 $$;
 
@@ -1313,108 +1415,121 @@ CREATE FUNCTION ecommerce_api.api_products_filter(search text, category_id text,
                                                   max_price text, in_stock_only text, sort_by text,
                                                   skip text, lim text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_category numeric := _int_text(category_id);
+    v_category numeric := ecommerce_api._int_text(category_id);
+    errors     json[];
 BEGIN
-    PERFORM _validate(ARRAY[
-        _chk_query_int(category_id, 'category_id'),
-        _chk_query_num(min_price, 'min_price'),
-        _chk_query_num(max_price, 'max_price'),
-        _chk_query_bool(in_stock_only, 'in_stock_only'),
+    errors := ARRAY[
+        ecommerce_api._chk_query_int(category_id, 'category_id'),
+        ecommerce_api._chk_query_num(min_price, 'min_price'),
+        ecommerce_api._chk_query_num(max_price, 'max_price'),
+        ecommerce_api._chk_query_bool(in_stock_only, 'in_stock_only'),
         CASE WHEN sort_by IS NOT NULL
               AND sort_by NOT IN ('price_asc', 'price_desc', 'name', 'name_asc', 'name_desc') THEN
-            _err('literal_error', '["query","sort_by"]',
+            ecommerce_api._err('literal_error', '["query","sort_by"]',
                  'Input should be ''price_asc'', ''price_desc'', ''name'', ''name_asc'' or ''name_desc''',
                  to_jsonb(sort_by),
                  json_build_object('expected', '''price_asc'', ''price_desc'', ''name'', ''name_asc'' or ''name_desc'''))
         END]
-        || _page_errors(skip, lim));
+        || ecommerce_api._page_errors(skip, lim);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
 
-    IF v_category IS NOT NULL AND _bigint(v_category) IS NULL THEN
+    IF v_category IS NOT NULL AND ecommerce_api._bigint(v_category) IS NULL THEN
         RETURN '[]';    -- a category id beyond bigint names no category
     END IF;
-    RETURN _products_filter_page(
+    RETURN ecommerce_api._products_filter_page(
         -- a substring match where % and _ are literal: escape them (and the escape character)
         '%' || replace(replace(replace(search, '\', '\\'), '%', '\%'), '_', '\_') || '%',
-        _bigint(v_category),
-        _num_text(min_price),
-        _num_text(max_price),
-        coalesce(_bool_text(in_stock_only), false),
+        ecommerce_api._bigint(v_category),
+        ecommerce_api._num_text(min_price),
+        ecommerce_api._num_text(max_price),
+        coalesce(ecommerce_api._bool_text(in_stock_only), false),
         sort_by,
-        _page_offset(skip),
-        _page_limit(lim));
+        ecommerce_api._page_offset(skip),
+        ecommerce_api._page_limit(lim));
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_products_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc        jsonb := _body(body);
-    v_category categories;
-    result     text;
+    doc           jsonb := ecommerce_api._body(body);
+    errors        json[];
+    v_category_id numeric;
+    v_category    ecommerce_api.categories;
+    result        text;
 BEGIN
-    PERFORM _validate(_product_errors(doc));
-    IF _int_of(doc -> 'category_id') IS NOT NULL THEN
+    errors := ecommerce_api._product_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_category_id := ecommerce_api._int_of(doc -> 'category_id');
+    IF v_category_id IS NOT NULL THEN
         -- KEY SHARE, as the foreign key check would take: the category cannot
         -- be deleted before we commit, so this 404 decision stays true
-        SELECT * INTO v_category FROM categories c
-         WHERE c.id_key = _bigint(_int_of(doc -> 'category_id')) FOR KEY SHARE;
+        SELECT * INTO v_category FROM ecommerce_api.categories c
+         WHERE c.id_key = ecommerce_api._bigint(v_category_id) FOR KEY SHARE;
         IF NOT FOUND THEN
-            PERFORM _not_found('Category', _int_of(doc -> 'category_id'));
+            PERFORM ecommerce_api._not_found('Category', v_category_id);
         END IF;
     END IF;
-    INSERT INTO products AS p (name, description, price, stock, category_id)
+    INSERT INTO ecommerce_api.products AS p (name, description, price, stock, category_id)
     VALUES (doc ->> 'name',
             doc ->> 'description',
-            round(_num(doc -> 'price'), 2),
-            coalesce(_int_of(doc -> 'stock'), 0),
+            round(ecommerce_api._num(doc -> 'price'), 2),
+            coalesce(ecommerce_api._int_of(doc -> 'stock'), 0),
             v_category.id_key)
-    RETURNING _json_product(p, v_category)::text INTO result;
+    RETURNING ecommerce_api._json_product(p, v_category)::text INTO result;
     RETURN result;
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_products_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc        jsonb := _body(body);
-    v_id       numeric;
-    v_category categories;
-    v_product  products;
+    doc           jsonb := ecommerce_api._body(body);
+    errors        json[];
+    v_category_id numeric;
+    v_id          numeric;
+    v_category    ecommerce_api.categories;
+    v_product     ecommerce_api.products;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _product_errors(doc));
-    v_id := _int_text(id);
-    IF _int_of(doc -> 'category_id') IS NOT NULL THEN
-        SELECT * INTO v_category FROM categories c
-         WHERE c.id_key = _bigint(_int_of(doc -> 'category_id')) FOR KEY SHARE;
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._product_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_id := ecommerce_api._int_text(id);
+    v_category_id := ecommerce_api._int_of(doc -> 'category_id');
+    IF v_category_id IS NOT NULL THEN
+        SELECT * INTO v_category FROM ecommerce_api.categories c
+         WHERE c.id_key = ecommerce_api._bigint(v_category_id) FOR KEY SHARE;
         IF NOT FOUND THEN
-            PERFORM _not_found('Category', _int_of(doc -> 'category_id'));
+            PERFORM ecommerce_api._not_found('Category', v_category_id);
         END IF;
     END IF;
-    UPDATE products AS p
+    UPDATE ecommerce_api.products AS p
        SET name        = doc ->> 'name',
            description = CASE WHEN doc ? 'description' THEN doc ->> 'description' ELSE p.description END,
-           price       = round(_num(doc -> 'price'), 2),
-           stock       = coalesce(_int_of(doc -> 'stock'), p.stock),
+           price       = round(ecommerce_api._num(doc -> 'price'), 2),
+           stock       = coalesce(ecommerce_api._int_of(doc -> 'stock'), p.stock),
            category_id = CASE WHEN doc ? 'category_id' THEN v_category.id_key ELSE p.category_id END
-     WHERE p.id_key = _bigint(v_id)
+     WHERE p.id_key = ecommerce_api._bigint(v_id)
     RETURNING p.* INTO v_product;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     IF v_category.id_key IS NULL AND v_product.category_id IS NOT NULL THEN
-        SELECT * INTO v_category FROM categories c WHERE c.id_key = v_product.category_id;
+        SELECT * INTO v_category FROM ecommerce_api.categories c WHERE c.id_key = v_product.category_id;
     END IF;
-    RETURN _json_product(v_product, v_category)::text;
+    RETURN ecommerce_api._json_product(v_product, v_category)::text;
 END
 $$;
 
@@ -1422,26 +1537,25 @@ $$;
 -- with its reviews (they describe nothing once the product is gone).
 CREATE FUNCTION ecommerce_api.api_products_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_num numeric := _path_id(id);
-    v_id  bigint := _bigint(v_num);
+    v_num numeric := ecommerce_api._path_id(id);
+    v_id  bigint := ecommerce_api._bigint(v_num);
 BEGIN
     -- Product rows are locked before anything looks at their lines: a line
     -- being added holds the product's lock until commit, so after we get it
     -- the line is visible to the check below (or we hold it first and the
     -- line insert finds the product gone: 404).
-    PERFORM FROM products p WHERE p.id_key = v_id FOR UPDATE;
+    PERFORM FROM ecommerce_api.products p WHERE p.id_key = v_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_num);
+        PERFORM ecommerce_api._not_found(NULL, v_num);
     END IF;
-    IF EXISTS (SELECT FROM order_details d WHERE d.product_id = v_id) THEN
+    IF EXISTS (SELECT FROM ecommerce_api.order_details d WHERE d.product_id = v_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Cannot delete product %s: product has associated sales history', v_id);
     END IF;
-    DELETE FROM products p WHERE p.id_key = v_id;
+    DELETE FROM ecommerce_api.products p WHERE p.id_key = v_id;
     RETURN NULL;
 END
 $$;
@@ -1451,32 +1565,41 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_clients_list(skip text, lim text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
+DECLARE
+    errors json[] := ecommerce_api._page_errors(skip, lim);
+    v_off  bigint;
+    v_from bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim));
-    RETURN (SELECT coalesce(json_agg(_json_client(c) ORDER BY c.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT id_key FROM clients
-                                ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN clients c USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_off := ecommerce_api._page_offset(skip);
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.clients q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_client(c)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.clients q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) c);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_clients_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_client(c)::text INTO result
-      FROM clients c
-     WHERE c.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_client(c)::text INTO result
+      FROM ecommerce_api.clients c
+     WHERE c.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1484,25 +1607,40 @@ $$;
 
 -- Passwords are stored as bcrypt hashes (pgcrypto).  Cost 8 takes ~15 ms on
 -- the development machine: slow enough to make offline guessing expensive,
--- fast enough not to stall the HTTP worker that runs it.
+-- fast enough not to stall the HTTP worker that runs it.  STRICT: no password
+-- (a guest) is no hash, and not even a call (gen_salt alone is not free).
+-- It calls pgcrypto, whose schema the script cannot name: its search_path is
+-- the one CREATE EXTENSION ran with (see the header).
+CREATE FUNCTION ecommerce_api._hash_password(pw text) RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    RETURN crypt(pw, gen_salt('bf', 8));
+END
+$$;
+
 CREATE FUNCTION ecommerce_api.api_clients_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
+    doc    jsonb := ecommerce_api._body(body);
+    errors json[];
     result text;
 BEGIN
-    PERFORM _validate(_client_errors(doc));
-    INSERT INTO clients AS c (name, lastname, email, telephone, password)
+    errors := ecommerce_api._client_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    INSERT INTO ecommerce_api.clients AS c (name, lastname, email, telephone, password)
     VALUES (doc ->> 'name',
             doc ->> 'lastname',
-            _normalize_email(doc ->> 'email'),
+            ecommerce_api._normalize_email(doc ->> 'email'),
             doc ->> 'telephone',
-            crypt(doc ->> 'password', gen_salt('bf', 8)))    -- NULL password: a guest
+            ecommerce_api._hash_password(doc ->> 'password'))    -- NULL password: a guest
     ON CONFLICT ON CONSTRAINT clients_email_key DO NOTHING
-    RETURNING _json_client(c)::text INTO result;
+    RETURNING ecommerce_api._json_client(c)::text INTO result;
     IF result IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409', MESSAGE = 'Email already registered';
     END IF;
@@ -1514,30 +1652,33 @@ $$;
 -- client into a guest); is_admin is never taken from a body.
 CREATE FUNCTION ecommerce_api.api_clients_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
+    doc    jsonb := ecommerce_api._body(body);
+    errors json[];
     v_id   numeric;
     result text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _client_errors(doc));
-    v_id := _int_text(id);
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._client_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_id := ecommerce_api._int_text(id);
     BEGIN
-        UPDATE clients AS c
+        UPDATE ecommerce_api.clients AS c
            SET name      = doc ->> 'name',
                lastname  = doc ->> 'lastname',
-               email     = _normalize_email(doc ->> 'email'),
+               email     = ecommerce_api._normalize_email(doc ->> 'email'),
                telephone = CASE WHEN doc ? 'telephone' THEN doc ->> 'telephone' ELSE c.telephone END,
-               password  = coalesce(crypt(doc ->> 'password', gen_salt('bf', 8)), c.password)
-         WHERE c.id_key = _bigint(v_id)
-        RETURNING _json_client(c)::text INTO result;
+               password  = coalesce(ecommerce_api._hash_password(doc ->> 'password'), c.password)
+         WHERE c.id_key = ecommerce_api._bigint(v_id)
+        RETURNING ecommerce_api._json_client(c)::text INTO result;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409', MESSAGE = 'Email already registered';
     END;
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1545,25 +1686,24 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_clients_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_num numeric := _path_id(id);
-    v_id  bigint := _bigint(v_num);
+    v_num numeric := ecommerce_api._path_id(id);
+    v_id  bigint := ecommerce_api._bigint(v_num);
 BEGIN
     -- Locked first, so an order or bill being created for this client (which
     -- holds KEY SHARE on it until commit) is visible to the checks below.
-    PERFORM FROM clients c WHERE c.id_key = v_id FOR UPDATE;
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = v_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_num);
+        PERFORM ecommerce_api._not_found(NULL, v_num);
     END IF;
-    IF EXISTS (SELECT FROM orders o WHERE o.client_id = v_id)
-       OR EXISTS (SELECT FROM bills b WHERE b.client_id = v_id) THEN
+    IF EXISTS (SELECT FROM ecommerce_api.orders o WHERE o.client_id = v_id)
+       OR EXISTS (SELECT FROM ecommerce_api.bills b WHERE b.client_id = v_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Cannot delete client %s: client has associated orders or bills', v_id);
     END IF;
-    DELETE FROM clients c WHERE c.id_key = v_id;    -- addresses cascade
+    DELETE FROM ecommerce_api.clients c WHERE c.id_key = v_id;    -- addresses cascade
     RETURN NULL;
 END
 $$;
@@ -1578,11 +1718,15 @@ SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc      jsonb := _body(body);
-    v_client clients;
+    doc      jsonb := ecommerce_api._body(body);
+    errors   json[];
+    v_client ecommerce_api.clients;
 BEGIN
-    PERFORM _validate(_login_errors(doc));
-    SELECT * INTO v_client FROM clients c WHERE c.email = _normalize_email(doc ->> 'email');
+    errors := ecommerce_api._login_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    SELECT * INTO v_client FROM ecommerce_api.clients c WHERE c.email = ecommerce_api._normalize_email(doc ->> 'email');
     IF crypt(doc ->> 'password', coalesce(v_client.password, '$2a$08$El7MgMau/o/BQusHQxkSB.zfDj0QPPqGEr/RDOVDfxvUTBXJPAfZm'))
        IS DISTINCT FROM v_client.password THEN
         RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid credentials';
@@ -1596,41 +1740,49 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_addresses_list(skip text, lim text, client_id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_client numeric := _int_text(client_id);
+    errors   json[] := ecommerce_api._page_errors(skip, lim)
+                       || ecommerce_api._chk_query_int(client_id, 'client_id');
+    v_client numeric := ecommerce_api._int_text(client_id);
+    v_off    bigint;
+    v_from   bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
-    IF client_id IS NULL THEN
-        RETURN (SELECT coalesce(json_agg(_json_address(a) ORDER BY a.id_key), '[]')::text
-                  FROM unnest(ARRAY(SELECT id_key FROM addresses
-                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-                  JOIN addresses a USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    RETURN (SELECT coalesce(json_agg(_json_address(a) ORDER BY a.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT x.id_key FROM addresses x
-                                WHERE x.client_id = _bigint(v_client)
-                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN addresses a USING (id_key));
+    v_off := ecommerce_api._page_offset(skip);
+    IF client_id IS NOT NULL THEN
+        RETURN (SELECT coalesce(json_agg(ecommerce_api._json_address(a)), '[]')::text
+                  FROM (SELECT * FROM ecommerce_api.addresses q
+                         WHERE q.client_id = ecommerce_api._bigint(v_client)
+                         ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) a);
+    END IF;
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.addresses q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_address(a)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.addresses q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) a);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_addresses_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_address(a)::text INTO result
-      FROM addresses a
-     WHERE a.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_address(a)::text INTO result
+      FROM ecommerce_api.addresses a
+     WHERE a.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1638,50 +1790,60 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_addresses_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    result text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    result      text;
 BEGIN
-    PERFORM _validate(_address_errors(doc));
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+    errors := ecommerce_api._address_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    INSERT INTO addresses AS a (street, number, city, client_id)
-    VALUES (doc ->> 'street', doc ->> 'number', doc ->> 'city', _int_of(doc -> 'client_id'))
-    RETURNING _json_address(a)::text INTO result;
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
+    END IF;
+    INSERT INTO ecommerce_api.addresses AS a (street, number, city, client_id)
+    VALUES (doc ->> 'street', doc ->> 'number', doc ->> 'city', v_client_id)
+    RETURNING ecommerce_api._json_address(a)::text INTO result;
     RETURN result;
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_addresses_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    v_id   numeric;
-    result text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    v_id        numeric;
+    result      text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _address_errors(doc));
-    v_id := _int_text(id);
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._address_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    UPDATE addresses AS a
+    v_id := ecommerce_api._int_text(id);
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
+    END IF;
+    UPDATE ecommerce_api.addresses AS a
        SET street    = CASE WHEN doc ? 'street' THEN doc ->> 'street' ELSE a.street END,
            number    = CASE WHEN doc ? 'number' THEN doc ->> 'number' ELSE a.number END,
            city      = CASE WHEN doc ? 'city' THEN doc ->> 'city' ELSE a.city END,
-           client_id = _int_of(doc -> 'client_id')
-     WHERE a.id_key = _bigint(v_id)
-    RETURNING _json_address(a)::text INTO result;
+           client_id = v_client_id
+     WHERE a.id_key = ecommerce_api._bigint(v_id)
+    RETURNING ecommerce_api._json_address(a)::text INTO result;
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1689,15 +1851,14 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_addresses_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id numeric := _path_id(id);
+    v_id numeric := ecommerce_api._path_id(id);
 BEGIN
-    DELETE FROM addresses a WHERE a.id_key = _bigint(v_id);
+    DELETE FROM ecommerce_api.addresses a WHERE a.id_key = ecommerce_api._bigint(v_id);
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN NULL;
 END
@@ -1708,41 +1869,49 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_bills_list(skip text, lim text, client_id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_client numeric := _int_text(client_id);
+    errors   json[] := ecommerce_api._page_errors(skip, lim)
+                       || ecommerce_api._chk_query_int(client_id, 'client_id');
+    v_client numeric := ecommerce_api._int_text(client_id);
+    v_off    bigint;
+    v_from   bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
-    IF client_id IS NULL THEN
-        RETURN (SELECT coalesce(json_agg(_json_bill(b) ORDER BY b.id_key), '[]')::text
-                  FROM unnest(ARRAY(SELECT id_key FROM bills
-                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-                  JOIN bills b USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    RETURN (SELECT coalesce(json_agg(_json_bill(b) ORDER BY b.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT x.id_key FROM bills x
-                                WHERE x.client_id = _bigint(v_client)
-                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN bills b USING (id_key));
+    v_off := ecommerce_api._page_offset(skip);
+    IF client_id IS NOT NULL THEN
+        RETURN (SELECT coalesce(json_agg(ecommerce_api._json_bill(b)), '[]')::text
+                  FROM (SELECT * FROM ecommerce_api.bills q
+                         WHERE q.client_id = ecommerce_api._bigint(v_client)
+                         ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) b);
+    END IF;
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.bills q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_bill(b)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.bills q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) b);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_bills_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_bill(b)::text INTO result
-      FROM bills b
-     WHERE b.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_bill(b)::text INTO result
+      FROM ecommerce_api.bills b
+     WHERE b.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1750,27 +1919,32 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_bills_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    result text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    result      text;
 BEGIN
-    PERFORM _validate(_bill_errors(doc));
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+    errors := ecommerce_api._bill_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    INSERT INTO bills AS b (bill_number, discount, date, total, payment_type, client_id)
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
+    END IF;
+    INSERT INTO ecommerce_api.bills AS b (bill_number, discount, date, total, payment_type, client_id)
     VALUES (doc ->> 'bill_number',
-            round(_num(doc -> 'discount'), 2),
-            _date_of(doc -> 'date'),
-            round(_num(doc -> 'total'), 2),
-            _int_of(doc -> 'payment_type'),
-            _int_of(doc -> 'client_id'))
+            round(ecommerce_api._num(doc -> 'discount'), 2),
+            ecommerce_api._date_of(doc -> 'date'),
+            round(ecommerce_api._num(doc -> 'total'), 2),
+            ecommerce_api._int_of(doc -> 'payment_type'),
+            v_client_id)
     ON CONFLICT ON CONSTRAINT bills_bill_number_key DO NOTHING
-    RETURNING _json_bill(b)::text INTO result;
+    RETURNING ecommerce_api._json_bill(b)::text INTO result;
     IF result IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Bill number ''%s'' already exists', doc ->> 'bill_number');
@@ -1781,36 +1955,41 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_bills_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    v_id   numeric;
-    result text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    v_id        numeric;
+    result      text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _bill_errors(doc));
-    v_id := _int_text(id);
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._bill_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_id := ecommerce_api._int_text(id);
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
     IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
     END IF;
     BEGIN
-        UPDATE bills AS b
+        UPDATE ecommerce_api.bills AS b
            SET bill_number  = doc ->> 'bill_number',
-               discount     = CASE WHEN doc ? 'discount' THEN round(_num(doc -> 'discount'), 2) ELSE b.discount END,
-               date         = _date_of(doc -> 'date'),
-               total        = round(_num(doc -> 'total'), 2),
-               payment_type = _int_of(doc -> 'payment_type'),
-               client_id    = _int_of(doc -> 'client_id')
-         WHERE b.id_key = _bigint(v_id)
-        RETURNING _json_bill(b)::text INTO result;
+               discount     = CASE WHEN doc ? 'discount' THEN round(ecommerce_api._num(doc -> 'discount'), 2) ELSE b.discount END,
+               date         = ecommerce_api._date_of(doc -> 'date'),
+               total        = round(ecommerce_api._num(doc -> 'total'), 2),
+               payment_type = ecommerce_api._int_of(doc -> 'payment_type'),
+               client_id    = v_client_id
+         WHERE b.id_key = ecommerce_api._bigint(v_id)
+        RETURNING ecommerce_api._json_bill(b)::text INTO result;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Bill number ''%s'' already exists', doc ->> 'bill_number');
     END;
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1818,23 +1997,22 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_bills_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_num numeric := _path_id(id);
-    v_id  bigint := _bigint(v_num);
+    v_num numeric := ecommerce_api._path_id(id);
+    v_id  bigint := ecommerce_api._bigint(v_num);
 BEGIN
     -- locked first, so an order being created on this bill is seen below
-    PERFORM FROM bills b WHERE b.id_key = v_id FOR UPDATE;
+    PERFORM FROM ecommerce_api.bills b WHERE b.id_key = v_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_num);
+        PERFORM ecommerce_api._not_found(NULL, v_num);
     END IF;
-    IF EXISTS (SELECT FROM orders o WHERE o.bill_id = v_id) THEN
+    IF EXISTS (SELECT FROM ecommerce_api.orders o WHERE o.bill_id = v_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Cannot delete bill %s: bill has associated orders', v_id);
     END IF;
-    DELETE FROM bills b WHERE b.id_key = v_id;
+    DELETE FROM ecommerce_api.bills b WHERE b.id_key = v_id;
     RETURN NULL;
 END
 $$;
@@ -1844,41 +2022,49 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_orders_list(skip text, lim text, client_id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_client numeric := _int_text(client_id);
+    errors   json[] := ecommerce_api._page_errors(skip, lim)
+                       || ecommerce_api._chk_query_int(client_id, 'client_id');
+    v_client numeric := ecommerce_api._int_text(client_id);
+    v_off    bigint;
+    v_from   bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(client_id, 'client_id'));
-    IF client_id IS NULL THEN
-        RETURN (SELECT coalesce(json_agg(_json_order(o) ORDER BY o.id_key), '[]')::text
-                  FROM unnest(ARRAY(SELECT id_key FROM orders
-                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-                  JOIN orders o USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    RETURN (SELECT coalesce(json_agg(_json_order(o) ORDER BY o.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT x.id_key FROM orders x
-                                WHERE x.client_id = _bigint(v_client)
-                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN orders o USING (id_key));
+    v_off := ecommerce_api._page_offset(skip);
+    IF client_id IS NOT NULL THEN
+        RETURN (SELECT coalesce(json_agg(ecommerce_api._json_order(o)), '[]')::text
+                  FROM (SELECT * FROM ecommerce_api.orders q
+                         WHERE q.client_id = ecommerce_api._bigint(v_client)
+                         ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) o);
+    END IF;
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.orders q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_order(o)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.orders q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) o);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_orders_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_order(o)::text INTO result
-      FROM orders o
-     WHERE o.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_order(o)::text INTO result
+      FROM ecommerce_api.orders o
+     WHERE o.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -1888,30 +2074,41 @@ $$;
 -- /orders/checkout); total is the client's figure, as in the reference.
 CREATE FUNCTION ecommerce_api.api_orders_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    result text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    v_bill_id   numeric;
+    v_date      timestamp;
+    result      text;
 BEGIN
-    PERFORM _validate(_order_errors(doc, partial => false));
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+    errors := ecommerce_api._order_errors(doc, partial => false);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    PERFORM FROM bills b WHERE b.id_key = _bigint(_int_of(doc -> 'bill_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Bill', _int_of(doc -> 'bill_id'));
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    v_bill_id := ecommerce_api._int_of(doc -> 'bill_id');
+    IF doc ->> 'date' IS NOT NULL THEN
+        v_date := (ecommerce_api._datetime_parse(doc ->> 'date')).ts;
     END IF;
-    INSERT INTO orders AS o (date, total, delivery_method, status, client_id, bill_id)
-    VALUES (coalesce((_datetime_parse(doc ->> 'date')).ts, now() AT TIME ZONE 'UTC'),  -- = column default
-            round(_num(doc -> 'total'), 2),
-            _int_of(doc -> 'delivery_method'),
-            coalesce(_int_of(doc -> 'status'), 1),
-            _int_of(doc -> 'client_id'),
-            _int_of(doc -> 'bill_id'))
-    RETURNING _json_order(o)::text INTO result;
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
+    END IF;
+    PERFORM FROM ecommerce_api.bills b WHERE b.id_key = ecommerce_api._bigint(v_bill_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Bill', v_bill_id);
+    END IF;
+    INSERT INTO ecommerce_api.orders AS o (date, total, delivery_method, status, client_id, bill_id)
+    VALUES (coalesce(v_date, now() AT TIME ZONE 'UTC'),  -- = column default
+            round(ecommerce_api._num(doc -> 'total'), 2),
+            ecommerce_api._int_of(doc -> 'delivery_method'),
+            coalesce(ecommerce_api._int_of(doc -> 'status'), 1),
+            v_client_id,
+            v_bill_id)
+    RETURNING ecommerce_api._json_order(o)::text INTO result;
     RETURN result;
 END
 $$;
@@ -1922,55 +2119,66 @@ $$;
 -- status 4 and returns nothing.  A canceled order stays canceled.
 CREATE FUNCTION ecommerce_api.api_orders_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc        jsonb := _body(body);
-    v_id       numeric;
-    v_order    orders;
-    v_status   smallint;
-    result     text;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    v_bill_id   numeric;
+    v_date      timestamp;
+    v_id        numeric;
+    v_order     ecommerce_api.orders;
+    v_status    smallint;
+    result      text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _order_errors(doc, partial => true));
-    v_id := _int_text(id);
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._order_errors(doc, partial => true);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_id := ecommerce_api._int_text(id);
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    v_bill_id := ecommerce_api._int_of(doc -> 'bill_id');
+    IF doc ->> 'date' IS NOT NULL THEN
+        v_date := (ecommerce_api._datetime_parse(doc ->> 'date')).ts;
+    END IF;
 
-    SELECT * INTO v_order FROM orders o WHERE o.id_key = _bigint(v_id) FOR NO KEY UPDATE;
+    SELECT * INTO v_order FROM ecommerce_api.orders o WHERE o.id_key = ecommerce_api._bigint(v_id) FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
-    IF _int_of(doc -> 'client_id') IS NOT NULL THEN
-        PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
+    IF v_client_id IS NOT NULL THEN
+        PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
         IF NOT FOUND THEN
-            PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+            PERFORM ecommerce_api._not_found('Client', v_client_id);
         END IF;
     END IF;
-    IF _int_of(doc -> 'bill_id') IS NOT NULL THEN
-        PERFORM FROM bills b WHERE b.id_key = _bigint(_int_of(doc -> 'bill_id')) FOR KEY SHARE;
+    IF v_bill_id IS NOT NULL THEN
+        PERFORM FROM ecommerce_api.bills b WHERE b.id_key = ecommerce_api._bigint(v_bill_id) FOR KEY SHARE;
         IF NOT FOUND THEN
-            PERFORM _not_found('Bill', _int_of(doc -> 'bill_id'));
+            PERFORM ecommerce_api._not_found('Bill', v_bill_id);
         END IF;
     END IF;
 
-    v_status := coalesce(_int_of(doc -> 'status'), v_order.status);
+    v_status := coalesce(ecommerce_api._int_of(doc -> 'status'), v_order.status);
     IF v_order.status = 4 AND v_status <> 4 THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Order %s is canceled and cannot be set to status %s', v_order.id_key, v_status);
     END IF;
     IF v_status = 4 AND v_order.status <> 4 THEN
-        PERFORM _return_stock(v_order.id_key);
+        PERFORM ecommerce_api._return_stock(v_order.id_key);
     END IF;
 
     -- absent keys (and null for the optional date and status) keep their value
-    UPDATE orders AS o
-       SET date            = coalesce((_datetime_parse(doc ->> 'date')).ts, o.date),
-           total           = coalesce(round(_num(doc -> 'total'), 2), o.total),
-           delivery_method = coalesce(_int_of(doc -> 'delivery_method'), o.delivery_method),
+    UPDATE ecommerce_api.orders AS o
+       SET date            = coalesce(v_date, o.date),
+           total           = coalesce(round(ecommerce_api._num(doc -> 'total'), 2), o.total),
+           delivery_method = coalesce(ecommerce_api._int_of(doc -> 'delivery_method'), o.delivery_method),
            status          = v_status,
-           client_id       = coalesce(_int_of(doc -> 'client_id'), o.client_id),
-           bill_id         = coalesce(_int_of(doc -> 'bill_id'), o.bill_id)
+           client_id       = coalesce(v_client_id, o.client_id),
+           bill_id         = coalesce(v_bill_id, o.bill_id)
      WHERE o.id_key = v_order.id_key
-    RETURNING _json_order(o)::text INTO result;
+    RETURNING ecommerce_api._json_order(o)::text INTO result;
     RETURN result;
 END
 $$;
@@ -1979,22 +2187,21 @@ $$;
 -- stock has already gone back), returns their quantities to stock.
 CREATE FUNCTION ecommerce_api.api_orders_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_num    numeric := _path_id(id);
-    v_id     bigint := _bigint(v_num);
+    v_num    numeric := ecommerce_api._path_id(id);
+    v_id     bigint := ecommerce_api._bigint(v_num);
     v_status smallint;
 BEGIN
-    SELECT o.status INTO v_status FROM orders o WHERE o.id_key = v_id FOR UPDATE;
+    SELECT o.status INTO v_status FROM ecommerce_api.orders o WHERE o.id_key = v_id FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_num);
+        PERFORM ecommerce_api._not_found(NULL, v_num);
     END IF;
     IF v_status <> 4 THEN
-        PERFORM _return_stock(v_id);
+        PERFORM ecommerce_api._return_stock(v_id);
     END IF;
-    DELETE FROM orders o WHERE o.id_key = v_id;    -- lines cascade
+    DELETE FROM ecommerce_api.orders o WHERE o.id_key = v_id;    -- lines cascade
     RETURN NULL;
 END
 $$;
@@ -2010,71 +2217,75 @@ $$;
 --     order), and nothing has been written yet when that happens.
 CREATE FUNCTION ecommerce_api.api_orders_checkout(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc      jsonb := _body(body);
-    v_pids    numeric[];
-    v_ids     bigint[];
-    v_qtys    numeric[];
-    v_missing numeric;
-    v_bad     record;
-    v_total  numeric;
-    v_now    timestamp := now() AT TIME ZONE 'UTC';
-    v_bill   bills;
-    v_order  orders;
+    doc         jsonb := ecommerce_api._body(body);
+    errors      json[];
+    v_client_id numeric;
+    v_pids      numeric[];
+    v_ids       bigint[];
+    v_qtys      numeric[];
+    v_missing   numeric;
+    v_bad       record;
+    v_total     numeric;
+    v_now       timestamp := now() AT TIME ZONE 'UTC';
+    v_bill      ecommerce_api.bills;
+    v_order     ecommerce_api.orders;
 BEGIN
-    PERFORM _validate(
-        _checkout_errors(doc)
+    errors := ecommerce_api._checkout_errors(doc)
         || CASE WHEN jsonb_typeof(doc -> 'items') = 'array' AND jsonb_array_length(doc -> 'items') <= 1000
                 THEN ARRAY(SELECT e
                              FROM jsonb_array_elements(doc -> 'items') WITH ORDINALITY AS i(item, n),
-                                  unnest(_checkout_item_errors(i.item, i.n - 1)) WITH ORDINALITY AS u(e, k)
+                                  unnest(ecommerce_api._checkout_item_errors(i.item, i.n - 1)) WITH ORDINALITY AS u(e, k)
                             ORDER BY i.n, u.k)
-                ELSE '{}' END);
+                ELSE '{}' END;
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
 
-    PERFORM FROM clients c WHERE c.id_key = _bigint(_int_of(doc -> 'client_id')) FOR KEY SHARE;
+    v_client_id := ecommerce_api._int_of(doc -> 'client_id');
+    PERFORM FROM ecommerce_api.clients c WHERE c.id_key = ecommerce_api._bigint(v_client_id) FOR KEY SHARE;
     IF NOT FOUND THEN
-        PERFORM _not_found('Client', _int_of(doc -> 'client_id'));
+        PERFORM ecommerce_api._not_found('Client', v_client_id);
     END IF;
 
     -- merge the items per product, ascending product id
     SELECT array_agg(i.product_id ORDER BY i.product_id), array_agg(i.quantity ORDER BY i.product_id)
       INTO v_pids, v_qtys
-      FROM (SELECT _int_of(e -> 'product_id') AS product_id, sum(_int_of(e -> 'quantity')) AS quantity
+      FROM (SELECT ecommerce_api._int_of(e -> 'product_id') AS product_id, sum(ecommerce_api._int_of(e -> 'quantity')) AS quantity
               FROM jsonb_array_elements(doc -> 'items') AS e
              GROUP BY 1) i;
 
-    PERFORM FROM products p
-      WHERE p.id_key IN (SELECT _bigint(x) FROM unnest(v_pids) AS x)
+    PERFORM FROM ecommerce_api.products p
+      WHERE p.id_key IN (SELECT ecommerce_api._bigint(x) FROM unnest(v_pids) AS x)
       ORDER BY p.id_key
         FOR NO KEY UPDATE;
 
     -- the first product that does not exist (an id beyond bigint cannot)
     SELECT i.product_id INTO v_missing
       FROM unnest(v_pids) AS i(product_id)
-     WHERE NOT EXISTS (SELECT FROM products p WHERE p.id_key = _bigint(i.product_id))
+     WHERE NOT EXISTS (SELECT FROM ecommerce_api.products p WHERE p.id_key = ecommerce_api._bigint(i.product_id))
      ORDER BY i.product_id
      LIMIT 1;
     IF v_missing IS NOT NULL THEN
-        PERFORM _not_found('Product', v_missing);
+        PERFORM ecommerce_api._not_found('Product', v_missing);
     END IF;
     v_ids := v_pids::bigint[];
 
     SELECT p.id_key, i.quantity, p.stock INTO v_bad
       FROM unnest(v_ids, v_qtys) AS i(product_id, quantity)
-      JOIN products p ON p.id_key = i.product_id
+      JOIN ecommerce_api.products p ON p.id_key = i.product_id
      WHERE p.stock < i.quantity
      ORDER BY p.id_key
      LIMIT 1;
     IF FOUND THEN
-        PERFORM _insufficient_stock(v_bad.id_key, v_bad.quantity, v_bad.stock);
+        PERFORM ecommerce_api._insufficient_stock(v_bad.id_key, v_bad.quantity, v_bad.stock);
     END IF;
 
     SELECT sum(i.quantity * p.price) INTO v_total
       FROM unnest(v_ids, v_qtys) AS i(product_id, quantity)
-      JOIN products p ON p.id_key = i.product_id;
+      JOIN ecommerce_api.products p ON p.id_key = i.product_id;
     IF v_total > 999999999999.99 THEN
         RAISE EXCEPTION USING ERRCODE = 'EA400',
             MESSAGE = format('Order total %s exceeds the maximum of 999999999999.99', v_total);
@@ -2083,35 +2294,35 @@ BEGIN
     -- A bill created by hand could already carry the generated number: then
     -- take the next one (ON CONFLICT keeps this free of subtransactions).
     LOOP
-        INSERT INTO bills AS b (bill_number, discount, date, total, payment_type, client_id)
-        VALUES (format('CHK-%s-%s', to_char(v_now, 'YYYYMMDD'), nextval('checkout_bill_seq')),
-                0, v_now::date, v_total, _int_of(doc -> 'payment_type'), _int_of(doc -> 'client_id'))
+        INSERT INTO ecommerce_api.bills AS b (bill_number, discount, date, total, payment_type, client_id)
+        VALUES (format('CHK-%s-%s', to_char(v_now, 'YYYYMMDD'), nextval('ecommerce_api.checkout_bill_seq')),
+                0, v_now::date, v_total, ecommerce_api._int_of(doc -> 'payment_type'), v_client_id)
         ON CONFLICT ON CONSTRAINT bills_bill_number_key DO NOTHING
         RETURNING * INTO v_bill;
         EXIT WHEN FOUND;
     END LOOP;
 
-    INSERT INTO orders AS o (date, total, delivery_method, status, client_id, bill_id)
-    VALUES (v_now, v_total, _int_of(doc -> 'delivery_method'), 1, v_bill.client_id, v_bill.id_key)
+    INSERT INTO ecommerce_api.orders AS o (date, total, delivery_method, status, client_id, bill_id)
+    VALUES (v_now, v_total, ecommerce_api._int_of(doc -> 'delivery_method'), 1, v_bill.client_id, v_bill.id_key)
     RETURNING * INTO v_order;
 
-    UPDATE products p
+    UPDATE ecommerce_api.products p
        SET stock = p.stock - i.quantity
       FROM unnest(v_ids, v_qtys) AS i(product_id, quantity)
      WHERE p.id_key = i.product_id;
 
-    INSERT INTO order_details (quantity, price, order_id, product_id)
+    INSERT INTO ecommerce_api.order_details (quantity, price, order_id, product_id)
     SELECT i.quantity, p.price, v_order.id_key, p.id_key
       FROM unnest(v_ids, v_qtys) AS i(product_id, quantity)
-      JOIN products p ON p.id_key = i.product_id
+      JOIN ecommerce_api.products p ON p.id_key = i.product_id
      ORDER BY p.id_key;
 
     RETURN json_build_object(
-        'order', _json_order(v_order),
-        'bill', _json_bill(v_bill),
-        'order_details', (SELECT json_agg(_json_order_detail(d, p) ORDER BY d.id_key)
-                            FROM order_details d
-                            JOIN products p ON p.id_key = d.product_id
+        'order', ecommerce_api._json_order(v_order),
+        'bill', ecommerce_api._json_bill(v_bill),
+        'order_details', (SELECT json_agg(ecommerce_api._json_order_detail(d, p) ORDER BY d.id_key)
+                            FROM ecommerce_api.order_details d
+                            JOIN ecommerce_api.products p ON p.id_key = d.product_id
                            WHERE d.order_id = v_order.id_key))::text;
 END
 $$;
@@ -2132,44 +2343,57 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_order_details_list(skip text, lim text, order_id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_order numeric := _int_text(order_id);
+    errors  json[] := ecommerce_api._page_errors(skip, lim)
+                      || ecommerce_api._chk_query_int(order_id, 'order_id');
+    v_order numeric := ecommerce_api._int_text(order_id);
+    v_off   bigint;
+    v_from  bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(order_id, 'order_id'));
-    IF order_id IS NULL THEN
-        RETURN (SELECT coalesce(json_agg(_json_order_detail(d, p) ORDER BY d.id_key), '[]')::text
-                  FROM unnest(ARRAY(SELECT id_key FROM order_details
-                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-                  JOIN order_details d USING (id_key)
-                  JOIN products p ON p.id_key = d.product_id);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    RETURN (SELECT coalesce(json_agg(_json_order_detail(d, p) ORDER BY d.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT x.id_key FROM order_details x
-                                WHERE x.order_id = _bigint(v_order)
-                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN order_details d USING (id_key)
-              JOIN products p ON p.id_key = d.product_id);
+    v_off := ecommerce_api._page_offset(skip);
+    IF order_id IS NOT NULL THEN
+        RETURN (SELECT coalesce(json_agg(page.line), '[]')::text
+                  FROM (SELECT ecommerce_api._json_order_detail(d, p) AS line
+                          FROM (SELECT * FROM ecommerce_api.order_details q
+                                 WHERE q.order_id = ecommerce_api._bigint(v_order)
+                                 ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) d
+                          JOIN ecommerce_api.products p ON p.id_key = d.product_id
+                         ORDER BY d.id_key) page);
+    END IF;
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.order_details q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(page.line), '[]')::text
+              FROM (SELECT ecommerce_api._json_order_detail(d, p) AS line
+                      FROM (SELECT * FROM ecommerce_api.order_details q
+                             WHERE q.id_key >= v_from
+                             ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) d
+                      JOIN ecommerce_api.products p ON p.id_key = d.product_id
+                     ORDER BY d.id_key) page);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_order_details_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_order_detail(d, p)::text INTO result
-      FROM order_details d
-      JOIN products p ON p.id_key = d.product_id
-     WHERE d.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_order_detail_with(d,
+               (SELECT ecommerce_api._json_line_product(p) FROM ecommerce_api.products p
+                 WHERE p.id_key = d.product_id))::text INTO result
+      FROM ecommerce_api.order_details d
+     WHERE d.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -2179,25 +2403,30 @@ $$;
 -- only checked against it (within 0.01), the server stays the price authority.
 CREATE FUNCTION ecommerce_api.api_order_details_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc        jsonb := _body(body);
-    v_order_id numeric;
-    v_quantity numeric;
-    v_status   smallint;
-    v_product  products;
-    result     text;
+    doc          jsonb := ecommerce_api._body(body);
+    errors       json[];
+    v_order_id   numeric;
+    v_quantity   numeric;
+    v_product_id numeric;
+    v_status     smallint;
+    v_product    ecommerce_api.products;
+    result       text;
 BEGIN
-    PERFORM _validate(_order_detail_errors(doc));
-    v_order_id := _int_of(doc -> 'order_id');
-    v_quantity := _int_of(doc -> 'quantity');
+    errors := ecommerce_api._order_detail_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_order_id := ecommerce_api._int_of(doc -> 'order_id');
+    v_quantity := ecommerce_api._int_of(doc -> 'quantity');
+    v_product_id := ecommerce_api._int_of(doc -> 'product_id');
 
     -- lock 1: the order (serializes with a concurrent cancel or delete)
-    SELECT o.status INTO v_status FROM orders o WHERE o.id_key = _bigint(v_order_id) FOR NO KEY UPDATE;
+    SELECT o.status INTO v_status FROM ecommerce_api.orders o WHERE o.id_key = ecommerce_api._bigint(v_order_id) FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found('Order', v_order_id);
+        PERFORM ecommerce_api._not_found('Order', v_order_id);
     END IF;
     IF v_status = 4 THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
@@ -2205,22 +2434,22 @@ BEGIN
     END IF;
 
     -- lock 3: the product
-    SELECT * INTO v_product FROM products p
-     WHERE p.id_key = _bigint(_int_of(doc -> 'product_id')) FOR NO KEY UPDATE;
+    SELECT * INTO v_product FROM ecommerce_api.products p
+     WHERE p.id_key = ecommerce_api._bigint(v_product_id) FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        PERFORM _not_found('Product', _int_of(doc -> 'product_id'));
+        PERFORM ecommerce_api._not_found('Product', v_product_id);
     END IF;
-    PERFORM _check_price(v_product.price, _num(doc -> 'price'));
+    PERFORM ecommerce_api._check_price(v_product.price, ecommerce_api._num(doc -> 'price'));
     IF v_product.stock < v_quantity THEN
-        PERFORM _insufficient_stock(v_product.id_key, v_quantity, v_product.stock);
+        PERFORM ecommerce_api._insufficient_stock(v_product.id_key, v_quantity, v_product.stock);
     END IF;
 
-    UPDATE products p SET stock = p.stock - v_quantity
+    UPDATE ecommerce_api.products p SET stock = p.stock - v_quantity
      WHERE p.id_key = v_product.id_key
     RETURNING * INTO v_product;
-    INSERT INTO order_details AS d (quantity, price, order_id, product_id)
+    INSERT INTO ecommerce_api.order_details AS d (quantity, price, order_id, product_id)
     VALUES (v_quantity, v_product.price, v_order_id, v_product.id_key)
-    RETURNING _json_order_detail(d, v_product)::text INTO result;
+    RETURNING ecommerce_api._json_order_detail(d, v_product)::text INTO result;
     RETURN result;
 END
 $$;
@@ -2231,56 +2460,59 @@ $$;
 -- price unless the product changes.
 CREATE FUNCTION ecommerce_api.api_order_details_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc            jsonb := _body(body);
+    doc            jsonb := ecommerce_api._body(body);
+    errors         json[];
     v_num          numeric;
     v_id           bigint;
     v_new_order    numeric;
     v_new_product  numeric;
     v_quantity     numeric;
     v_old_order_id bigint;
-    v_line         order_details;
+    v_line         ecommerce_api.order_details;
     v_old_status   smallint;
     v_new_status   smallint;
-    v_product      products;
+    v_product      ecommerce_api.products;
     v_available    numeric;
     result         text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _order_detail_errors(doc));
-    v_num := _int_text(id);
-    v_id := _bigint(v_num);
-    v_new_order := _int_of(doc -> 'order_id');
-    v_new_product := _int_of(doc -> 'product_id');
-    v_quantity := _int_of(doc -> 'quantity');
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._order_detail_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    v_num := ecommerce_api._int_text(id);
+    v_id := ecommerce_api._bigint(v_num);
+    v_new_order := ecommerce_api._int_of(doc -> 'order_id');
+    v_new_product := ecommerce_api._int_of(doc -> 'product_id');
+    v_quantity := ecommerce_api._int_of(doc -> 'quantity');
 
     -- Locks 1 and 2: the line's current order and the target order (ascending),
     -- then the line.  The line's order is read before it is locked, so make
     -- sure the line did not move in between; if it did (a concurrent PUT),
     -- go round again with its new order.
     LOOP
-        SELECT d.order_id INTO v_old_order_id FROM order_details d WHERE d.id_key = v_id;
+        SELECT d.order_id INTO v_old_order_id FROM ecommerce_api.order_details d WHERE d.id_key = v_id;
         IF NOT FOUND THEN
-            PERFORM _not_found(NULL, v_num);
+            PERFORM ecommerce_api._not_found(NULL, v_num);
         END IF;
-        PERFORM FROM orders o
-          WHERE o.id_key IN (v_old_order_id, _bigint(v_new_order))
+        PERFORM FROM ecommerce_api.orders o
+          WHERE o.id_key IN (v_old_order_id, ecommerce_api._bigint(v_new_order))
           ORDER BY o.id_key
             FOR NO KEY UPDATE;
-        SELECT * INTO v_line FROM order_details d WHERE d.id_key = v_id FOR UPDATE;
+        SELECT * INTO v_line FROM ecommerce_api.order_details d WHERE d.id_key = v_id FOR UPDATE;
         IF NOT FOUND THEN
-            PERFORM _not_found(NULL, v_num);
+            PERFORM ecommerce_api._not_found(NULL, v_num);
         END IF;
         EXIT WHEN v_line.order_id = v_old_order_id;
     END LOOP;
 
-    SELECT o.status INTO v_new_status FROM orders o WHERE o.id_key = _bigint(v_new_order);
+    SELECT o.status INTO v_new_status FROM ecommerce_api.orders o WHERE o.id_key = ecommerce_api._bigint(v_new_order);
     IF NOT FOUND THEN
-        PERFORM _not_found('Order', v_new_order);
+        PERFORM ecommerce_api._not_found('Order', v_new_order);
     END IF;
-    SELECT o.status INTO v_old_status FROM orders o WHERE o.id_key = v_line.order_id;
+    SELECT o.status INTO v_old_status FROM ecommerce_api.orders o WHERE o.id_key = v_line.order_id;
     IF v_old_status = 4 THEN
         RAISE EXCEPTION USING ERRCODE = 'EA409',
             MESSAGE = format('Cannot modify order line %s: order %s is canceled', v_line.id_key, v_line.order_id);
@@ -2291,28 +2523,28 @@ BEGIN
     END IF;
 
     -- lock 3: old and new product, ascending
-    PERFORM FROM products p
-      WHERE p.id_key IN (v_line.product_id, _bigint(v_new_product))
+    PERFORM FROM ecommerce_api.products p
+      WHERE p.id_key IN (v_line.product_id, ecommerce_api._bigint(v_new_product))
       ORDER BY p.id_key
         FOR NO KEY UPDATE;
-    SELECT * INTO v_product FROM products p WHERE p.id_key = _bigint(v_new_product);
+    SELECT * INTO v_product FROM ecommerce_api.products p WHERE p.id_key = ecommerce_api._bigint(v_new_product);
     IF NOT FOUND THEN
-        PERFORM _not_found('Product', v_new_product);
+        PERFORM ecommerce_api._not_found('Product', v_new_product);
     END IF;
-    PERFORM _check_price(v_product.price, _num(doc -> 'price'));
+    PERFORM ecommerce_api._check_price(v_product.price, ecommerce_api._num(doc -> 'price'));
     -- what this line may take: the product's stock plus what the line holds already
     v_available := v_product.stock
                  + CASE WHEN v_product.id_key = v_line.product_id THEN v_line.quantity ELSE 0 END;
     IF v_available < v_quantity THEN
-        PERFORM _insufficient_stock(v_product.id_key, v_quantity, v_available);
+        PERFORM ecommerce_api._insufficient_stock(v_product.id_key, v_quantity, v_available);
     END IF;
 
-    UPDATE products p SET stock = p.stock + v_line.quantity WHERE p.id_key = v_line.product_id;
-    UPDATE products p SET stock = p.stock - v_quantity
+    UPDATE ecommerce_api.products p SET stock = p.stock + v_line.quantity WHERE p.id_key = v_line.product_id;
+    UPDATE ecommerce_api.products p SET stock = p.stock - v_quantity
      WHERE p.id_key = v_product.id_key
     RETURNING * INTO v_product;
 
-    UPDATE order_details AS d
+    UPDATE ecommerce_api.order_details AS d
        SET quantity   = v_quantity,
            price      = CASE WHEN doc -> 'price' IS NOT NULL AND doc -> 'price' <> 'null'
                                OR v_product.id_key <> d.product_id
@@ -2320,39 +2552,38 @@ BEGIN
            order_id   = v_new_order,
            product_id = v_product.id_key
      WHERE d.id_key = v_id
-    RETURNING _json_order_detail(d, v_product)::text INTO result;
+    RETURNING ecommerce_api._json_order_detail(d, v_product)::text INTO result;
     RETURN result;
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_order_details_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_num          numeric := _path_id(id);
-    v_id           bigint := _bigint(v_num);
+    v_num          numeric := ecommerce_api._path_id(id);
+    v_id           bigint := ecommerce_api._bigint(v_num);
     v_old_order_id bigint;
     v_status       smallint;
-    v_line         order_details;
+    v_line         ecommerce_api.order_details;
 BEGIN
     -- lock 1 the line's order, lock 2 the line (by deleting it); retry if the
     -- line moved to another order between the two
     LOOP
-        SELECT d.order_id INTO v_old_order_id FROM order_details d WHERE d.id_key = v_id;
+        SELECT d.order_id INTO v_old_order_id FROM ecommerce_api.order_details d WHERE d.id_key = v_id;
         IF NOT FOUND THEN
-            PERFORM _not_found(NULL, v_num);
+            PERFORM ecommerce_api._not_found(NULL, v_num);
         END IF;
-        SELECT o.status INTO v_status FROM orders o WHERE o.id_key = v_old_order_id FOR NO KEY UPDATE;
-        DELETE FROM order_details d
+        SELECT o.status INTO v_status FROM ecommerce_api.orders o WHERE o.id_key = v_old_order_id FOR NO KEY UPDATE;
+        DELETE FROM ecommerce_api.order_details d
          WHERE d.id_key = v_id AND d.order_id = v_old_order_id
         RETURNING * INTO v_line;
         EXIT WHEN FOUND;
     END LOOP;
     -- lock 3: the product; a canceled order's lines hold no stock any more
     IF v_status <> 4 THEN
-        UPDATE products p SET stock = p.stock + v_line.quantity WHERE p.id_key = v_line.product_id;
+        UPDATE ecommerce_api.products p SET stock = p.stock + v_line.quantity WHERE p.id_key = v_line.product_id;
     END IF;
     RETURN NULL;
 END
@@ -2363,41 +2594,49 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_reviews_list(skip text, lim text, product_id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_product numeric := _int_text(product_id);
+    errors   json[] := ecommerce_api._page_errors(skip, lim)
+                       || ecommerce_api._chk_query_int(product_id, 'product_id');
+    v_product numeric := ecommerce_api._int_text(product_id);
+    v_off    bigint;
+    v_from   bigint := -9223372036854775808;
 BEGIN
-    PERFORM _validate(_page_errors(skip, lim) || _chk_query_int(product_id, 'product_id'));
-    IF product_id IS NULL THEN
-        RETURN (SELECT coalesce(json_agg(_json_review(r) ORDER BY r.id_key), '[]')::text
-                  FROM unnest(ARRAY(SELECT id_key FROM reviews
-                                    ORDER BY id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-                  JOIN reviews r USING (id_key));
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    RETURN (SELECT coalesce(json_agg(_json_review(r) ORDER BY r.id_key), '[]')::text
-              FROM unnest(ARRAY(SELECT x.id_key FROM reviews x
-                                WHERE x.product_id = _bigint(v_product)
-                                ORDER BY x.id_key OFFSET _page_offset(skip) LIMIT _page_limit(lim))) AS page(id_key)
-              JOIN reviews r USING (id_key));
+    v_off := ecommerce_api._page_offset(skip);
+    IF product_id IS NOT NULL THEN
+        RETURN (SELECT coalesce(json_agg(ecommerce_api._json_review(r)), '[]')::text
+                  FROM (SELECT * FROM ecommerce_api.reviews q
+                         WHERE q.product_id = ecommerce_api._bigint(v_product)
+                         ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) r);
+    END IF;
+    IF v_off > 1000 THEN
+        -- a deep page: find its first id through the index alone
+        SELECT q.id_key INTO v_from FROM ecommerce_api.reviews q ORDER BY q.id_key OFFSET v_off LIMIT 1;
+        v_off := 0;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_review(r)), '[]')::text
+              FROM (SELECT * FROM ecommerce_api.reviews q
+                     WHERE q.id_key >= v_from
+                     ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) r);
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_reviews_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path FROM CURRENT
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id   numeric := _path_id(id);
+    v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT _json_review(r)::text INTO result
-      FROM reviews r
-     WHERE r.id_key = _bigint(v_id);
+    SELECT ecommerce_api._json_review(r)::text INTO result
+      FROM ecommerce_api.reviews r
+     WHERE r.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -2405,49 +2644,59 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_reviews_create(body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    result text;
+    doc          jsonb := ecommerce_api._body(body);
+    errors       json[];
+    v_product_id numeric;
+    result       text;
 BEGIN
-    PERFORM _validate(_review_errors(doc));
-    PERFORM FROM products p WHERE p.id_key = _bigint(_int_of(doc -> 'product_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Product', _int_of(doc -> 'product_id'));
+    errors := ecommerce_api._review_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    INSERT INTO reviews AS r (rating, comment, product_id)
-    VALUES (round(_num(doc -> 'rating'), 2), doc ->> 'comment', _int_of(doc -> 'product_id'))
-    RETURNING _json_review(r)::text INTO result;
+    v_product_id := ecommerce_api._int_of(doc -> 'product_id');
+    PERFORM FROM ecommerce_api.products p WHERE p.id_key = ecommerce_api._bigint(v_product_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Product', v_product_id);
+    END IF;
+    INSERT INTO ecommerce_api.reviews AS r (rating, comment, product_id)
+    VALUES (round(ecommerce_api._num(doc -> 'rating'), 2), doc ->> 'comment', v_product_id)
+    RETURNING ecommerce_api._json_review(r)::text INTO result;
     RETURN result;
 END
 $$;
 
 CREATE FUNCTION ecommerce_api.api_reviews_update(id text, body text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    doc    jsonb := _body(body);
-    v_id   numeric;
-    result text;
+    doc          jsonb := ecommerce_api._body(body);
+    errors       json[];
+    v_product_id numeric;
+    v_id         numeric;
+    result       text;
 BEGIN
-    PERFORM _validate(ARRAY[_path_error(id)] || _review_errors(doc));
-    v_id := _int_text(id);
-    PERFORM FROM products p WHERE p.id_key = _bigint(_int_of(doc -> 'product_id')) FOR KEY SHARE;
-    IF NOT FOUND THEN
-        PERFORM _not_found('Product', _int_of(doc -> 'product_id'));
+    errors := ARRAY[ecommerce_api._path_error(id)] || ecommerce_api._review_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
     END IF;
-    UPDATE reviews AS r
-       SET rating     = round(_num(doc -> 'rating'), 2),
+    v_id := ecommerce_api._int_text(id);
+    v_product_id := ecommerce_api._int_of(doc -> 'product_id');
+    PERFORM FROM ecommerce_api.products p WHERE p.id_key = ecommerce_api._bigint(v_product_id) FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM ecommerce_api._not_found('Product', v_product_id);
+    END IF;
+    UPDATE ecommerce_api.reviews AS r
+       SET rating     = round(ecommerce_api._num(doc -> 'rating'), 2),
            comment    = CASE WHEN doc ? 'comment' THEN doc ->> 'comment' ELSE r.comment END,
-           product_id = _int_of(doc -> 'product_id')
-     WHERE r.id_key = _bigint(v_id)
-    RETURNING _json_review(r)::text INTO result;
+           product_id = v_product_id
+     WHERE r.id_key = ecommerce_api._bigint(v_id)
+    RETURNING ecommerce_api._json_review(r)::text INTO result;
     IF result IS NULL THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN result;
 END
@@ -2455,15 +2704,14 @@ $$;
 
 CREATE FUNCTION ecommerce_api.api_reviews_delete(id text) RETURNS text
 LANGUAGE plpgsql
-SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_id numeric := _path_id(id);
+    v_id numeric := ecommerce_api._path_id(id);
 BEGIN
-    DELETE FROM reviews r WHERE r.id_key = _bigint(v_id);
+    DELETE FROM ecommerce_api.reviews r WHERE r.id_key = ecommerce_api._bigint(v_id);
     IF NOT FOUND THEN
-        PERFORM _not_found(NULL, v_id);
+        PERFORM ecommerce_api._not_found(NULL, v_id);
     END IF;
     RETURN NULL;
 END

@@ -59,21 +59,28 @@ SELECT c.conrelid::regclass, c.conname
 -- pg_dump keeps the rows and the identity sequences.
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'ecommerce_api' ORDER BY 1;
 
--- The route functions: text arguments, text result, reads STABLE, a pinned
--- search_path starting with the extension's schema, plans made once.
+-- The route functions: text arguments, text result, reads STABLE.  Only the
+-- one that calls pgcrypto pins its search_path (the others name everything
+-- schema-qualified, see below); all but the point reads plan their
+-- statements once.
 SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile,
-       p.proconfig[1] LIKE 'search_path=ecommerce_api, %' AS pinned_path, p.proconfig[2] AS plans
+       coalesce(p.proconfig::text LIKE '%search_path=ecommerce_api, %', false) AS pinned_path,
+       (SELECT c FROM unnest(p.proconfig) AS c WHERE c LIKE 'plan\_cache\_mode=%') AS plans
   FROM pg_proc p
  WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND p.proname LIKE 'api\_%'
  ORDER BY p.proname;
 
--- Every function that reads or writes a table pins its search_path (the
--- unpinned ones are the pure helpers, kept inlinable).
-SELECT p.proname
+-- No caller's search_path can redirect a function: the functions that name a
+-- table, row type, function or sequence of the schema without the schema all
+-- pin their search_path (they call pgcrypto); every other function
+-- schema-qualifies them.
+SELECT p.proname, coalesce(p.proconfig::text LIKE '%search_path=ecommerce_api, %', false) AS pinned_path
   FROM pg_proc p
  WHERE p.pronamespace = 'ecommerce_api'::regnamespace
-   AND p.proconfig IS NULL
-   AND p.prosrc ~* '\m(from|into|update|truncate)\s+(categories|products|clients|addresses|bills|orders|order_details|reviews)\M'
+   AND (p.prosrc ~* '\m(from|into|update|truncate|join)\s+(categories|products|clients|addresses|bills|orders|order_details|reviews)\M'
+        OR p.prosrc ~ '(^|[^.\w])_[a-z][a-z0-9_]*\('
+        OR p.prosrc ~ '[^.\w](categories|products|clients|addresses|bills|orders|order_details|reviews)\s*;'
+        OR p.prosrc ~ 'nextval\(''checkout')
  ORDER BY 1;
 
 -- The JSON helpers are inlined into the calling query (no function call per
