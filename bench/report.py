@@ -18,6 +18,7 @@ Standard library only.
 
 import csv
 import json
+import math
 import os
 import sys
 import time
@@ -139,6 +140,16 @@ def parse_locust(prefix):
                 failures.append(f'{r["Method"]} {r["Name"]}: {r["Error"]} x{r["Occurrences"]}')
     except OSError:
         pass
+    # our locustfile's record of every response time, ramp included
+    phases = {}
+    try:
+        with open(prefix + "_samples.json") as f:
+            samples = json.load(f)
+        for name in ("ramp", "steady"):
+            phases[name] = summarize_ms(samples.get(name, []))
+        phases["whole"] = summarize_ms(samples.get("ramp", []) + samples.get("steady", []))
+    except (OSError, ValueError):
+        pass
     per_route = [{"name": r["Name"], "requests": int(r["Request Count"]),
                   "failures": int(r["Failure Count"]), "p50": r["50%"], "p99": r["99%"]}
                  for r in rows if r["Name"] != "Aggregated"]
@@ -148,8 +159,19 @@ def parse_locust(prefix):
         "max": num("Max Response Time"),
         "failures": fails, "failure_pct": 100.0 * fails / n if n else 0.0,
         "non2xx": fails, "socket_errors": 0, "s5xx": None,
-        "failure_list": failures[:5], "per_route": per_route,
+        "failure_list": failures[:5], "per_route": per_route, "phases": phases,
     }
+
+
+def summarize_ms(values):
+    """count, p50, p99 and max of response times in ms (nearest rank)."""
+    if not values:
+        return {"count": 0}
+    v = sorted(values)
+
+    def rank(q):
+        return v[min(len(v), max(1, math.ceil(q * len(v)))) - 1]
+    return {"count": len(v), "p50": rank(0.50), "p99": rank(0.99), "max": v[-1]}
 
 
 def read_time_file(path):
@@ -270,10 +292,16 @@ def notes(r):
         out.append(r.get("conservation", ""))
     if s == "reference":
         out.append(f"failures {r['failure_pct']:.2f}% of {r['requests']:,}")
+        ph = r.get("phases") or {}
+        if ph.get("ramp", {}).get("count") and ph.get("whole", {}).get("count"):
+            out.append(f"whole run, ramp included: {ph['whole']['count']:,} requests, "
+                       f"p99 {fmt_ms(ph['whole']['p99'])} ms; the ramp and settling alone: "
+                       f"{ph['ramp']['count']:,} requests, p99 {fmt_ms(ph['ramp']['p99'])} ms, "
+                       f"max {fmt_ms(ph['ramp']['max'])} ms")
         out.extend(r.get("failure_list") or [])
     if s == "reference-probe":
-        out.append("the server's latency during the Locust run, measured by a C client "
-                   "(Locust's own figures include its Python client's queueing)")
+        out.append("the server's latency during the whole Locust run, ramp included, measured "
+                   "by a C client (Locust's own figures include its Python client's queueing)")
     if s in ("fixed", "connections"):
         raw = r["raw"]
         out.append(f"offered {raw['rate']:,.0f}/s on {raw['connections']:,} conns, "
@@ -302,9 +330,12 @@ def notes(r):
 def footnotes(scenarios):
     out = []
     if "reference" in scenarios:
-        out.append("reference: Locust statistics are reset once the 400 users are spawned "
-                   "(--reset-stats), so the row is the steady state; Locust rounds percentiles "
-                   "to whole ms; its CPU columns include the 8 s ramp")
+        out.append("reference: Locust's statistics are reset a settling time after the last of "
+                   "the 400 users started (BENCH_LOCUST_SETTLE, 2 s), so the row is the steady "
+                   "state; the notes give the whole run's figures too, ramp included (the ramp "
+                   "starts 50 users in the same instant in one Python process: their first "
+                   "requests queue in Locust); Locust rounds percentiles to whole ms; the CPU "
+                   "columns cover the whole run")
     if scenarios & {"capacity", "point", "checkout", "scale", "health"}:
         out.append("wrk rows are closed-loop (a slow answer delays its connection's next request); "
                    "fixed and connections use bench/openloop.c, open-loop, latency counted from "

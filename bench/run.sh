@@ -31,6 +31,8 @@
 #   BENCH_PROBE_RATE=50      open-loop probe beside Locust in "reference" (req/s),
 #   BENCH_PROBE_CONNS=20     over this many connections
 #   BENCH_LOCUST_CLIENT=fast Locust's FastHttpUser; "requests" for HttpUser
+#   BENCH_LOCUST_SETTLE=2    Locust's statistics start this many seconds after
+#                            its ramp (0: right after it, as --reset-stats does)
 #   BENCH_COUNT_STATUS=0     1: the mix counts answers by status (slower wrk)
 #   BENCH_HOT=5              hot products of "checkout" (ids 1..BENCH_HOT; the
 #                            last one has only BENCH_SCARCE_STOCK units so it
@@ -333,18 +335,22 @@ scenario_health() {
 }
 
 scenario_reference() {
-	local spawn_s=$(( (400 + 49) / 50 )) probe_rate=${BENCH_PROBE_RATE:-50}
+	local spawn_s=$(( (400 + 49) / 50 )) probe_rate=${BENCH_PROBE_RATE:-50} settle=${BENCH_LOCUST_SETTLE:-2}
+	local run_s=$((spawn_s + settle + duration))
 	export BENCH_PRODUCT_IDS=$product_ids BENCH_CLIENT_IDS=$client_ids BENCH_CATEGORY_IDS=$categories
-	# alongside Locust, a light open-loop probe with the same mix over the
-	# steady-state window: the server's latency without Python's in the way
-	( sleep "$spawn_s"; exec "$work/openloop" --port "$http_port" --rate "$probe_rate" \
-		--duration "$duration" --connections "${BENCH_PROBE_CONNS:-20}" --mix reference --products "$product_ids" \
-		--clients "$client_ids" --categories "$categories" >"$work/probe.json" 2>"$work/probe.err" ) &
+	# Locust resets its statistics $settle s after the last user started (the
+	# locustfile says why); it also writes the whole run's response times
+	export BENCH_LOCUST_SETTLE=$settle BENCH_LOCUST_SAMPLES=$work/locust_samples.json
+	# alongside Locust, for the whole run (ramp included), a light open-loop
+	# probe with the same mix: the server's latency without Python's in the way
+	"$work/openloop" --port "$http_port" --rate "$probe_rate" \
+		--duration "$run_s" --connections "${BENCH_PROBE_CONNS:-20}" --mix reference --products "$product_ids" \
+		--clients "$client_ids" --categories "$categories" >"$work/probe.json" 2>"$work/probe.err" &
 	PROBE_PID=$!
 	measure reference "Locust 400 users, spawn 50/s, think 1-3 s" locust "$work/locust" \
-		$((spawn_s + duration / 2)) \
+		$((spawn_s + settle + duration / 2)) \
 		locust -f bench/locustfile.py --headless -u 400 -r 50 \
-		-t "$((spawn_s + duration))s" --reset-stats --host "$base" --csv "$work/locust" \
+		-t "${run_s}s" --host "$base" --csv "$work/locust" \
 		--only-summary --loglevel WARNING --exit-code-on-error 0 --stop-timeout 5
 	wait "$PROBE_PID" || true
 	PROBE_PID=
