@@ -13,6 +13,11 @@
   report.py render RESULTS.jsonl META.json OUT.md
       Print the table (plain text) and write it as Markdown.
 
+  report.py readme LATEST.md README.md
+      Put a short form of LATEST.md's table (the run's date, commit and
+      dataset, then the main columns) between README.md's
+      "<!-- bench table -->" and "<!-- /bench table -->" lines.
+
 Standard library only.
 """
 
@@ -439,6 +444,32 @@ def render(results_path, meta_path, out_md):
         print(f"note: {x}")
 
 
+README_COLUMNS = ["scenario", "load", "req/s", "p50 ms", "p99 ms", "non-2xx", "sock err",
+                  "server CPU", "server µs/req", "other CPU", "target"]
+
+
+def readme(latest_md, readme_md):
+    lines = open(latest_md).read().split("\n")
+    title = lines[0].lstrip("# ").strip()
+    first = next((l[2:] for l in lines if l.startswith("- commit ")), "")
+    start = next(i for i, l in enumerate(lines) if l.startswith("| scenario |"))
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    keep = [header.index(c) for c in README_COLUMNS]
+    block = [f"{title} — {first}", "",
+             "| " + " | ".join(README_COLUMNS) + " |",
+             "|" + "---|" * len(README_COLUMNS)]
+    for l in lines[start + 2:]:
+        if not l.startswith("|"):
+            break
+        cells = [c.strip() for c in l.strip().strip("|").split("|")]
+        block.append("| " + " | ".join(cells[i] for i in keep) + " |")
+    text = open(readme_md).read()
+    head, rest = text.split("<!-- bench table -->\n", 1)
+    _, tail = rest.split("<!-- /bench table -->", 1)
+    with open(readme_md, "w") as f:
+        f.write(head + "<!-- bench table -->\n" + "\n".join(block) + "\n<!-- /bench table -->" + tail)
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "cpu-snap":
         cpu_snap(argv[1], argv[2])
@@ -446,6 +477,8 @@ def main(argv):
         add(*argv[1:])
     elif len(argv) == 4 and argv[0] == "render":
         render(*argv[1:])
+    elif len(argv) == 3 and argv[0] == "readme":
+        readme(*argv[1:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
