@@ -65,7 +65,7 @@ $f$;
 
 -- The signing key: one row of 32 random bytes, no privilege for PUBLIC, not
 -- dumped with the data (a restored database makes its own).
-SELECT count(*) AS keys, octet_length(min(key)) AS key_bytes FROM auth_key;
+SELECT count(*) AS keys, max(octet_length(key)) AS key_bytes FROM auth_key;
 SELECT count(*) AS public_grants
   FROM pg_class c, aclexplode(c.relacl) a
  WHERE c.oid = 'ecommerce_api.auth_key'::regclass AND a.grantee = 0;
@@ -260,9 +260,11 @@ SELECT format('%-30s %-42s %s', r.route, r.args::text,
 
 -- The gateway's statement in required mode: the route function runs on what
 -- authorize() returns, so Ann's list of orders holds only hers.
-SELECT ecommerce_api.api_orders_list((auth.args)[1], (auth.args)[2], (auth.args)[3])
+SELECT (SELECT string_agg(format('order %s of client %s', o ->> 'id_key', o ->> 'client_id'), ', ')
+          FROM json_array_elements(ecommerce_api.api_orders_list((auth.args)[1], (auth.args)[2], (auth.args)[3])::json) AS o)
   FROM ecommerce_api.authorize('GET /orders', :'ann_token', ARRAY[NULL, NULL, NULL]::text[]) AS auth(args);
-SELECT ecommerce_api.api_orders_list((auth.args)[1], (auth.args)[2], (auth.args)[3])::json ->> 1 IS NOT NULL AS admin_sees_both
+SELECT (SELECT string_agg(format('order %s of client %s', o ->> 'id_key', o ->> 'client_id'), ', ')
+          FROM json_array_elements(ecommerce_api.api_orders_list((auth.args)[1], (auth.args)[2], (auth.args)[3])::json) AS o)
   FROM ecommerce_api.authorize('GET /orders', :'admin_token', ARRAY[NULL, NULL, NULL]::text[]) AS auth(args);
 
 -- Key rotation: a new key, every earlier token refused, new logins work.

@@ -3168,19 +3168,22 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_claims jsonb;
+    v_valid  boolean;
 BEGIN
     IF token IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Not authenticated';
     END IF;
     v_claims := ecommerce_api._token_verify(token);
     -- CASE, not AND: a cast must not run before the type test guarding it
-    IF v_claims IS NULL OR NOT CASE
-           WHEN jsonb_typeof(v_claims -> 'exp') IS DISTINCT FROM 'number' THEN false
-           WHEN (v_claims -> 'exp')::numeric <= extract(epoch FROM now()) THEN false
-           WHEN jsonb_typeof(v_claims -> 'admin') IS DISTINCT FROM 'boolean' THEN false
-           WHEN jsonb_typeof(v_claims -> 'sub') IS DISTINCT FROM 'string' THEN false
-           ELSE (v_claims ->> 'sub') ~ '^[1-9][0-9]{0,17}$'
-       END THEN
+    v_valid := CASE
+        WHEN v_claims IS NULL THEN false
+        WHEN jsonb_typeof(v_claims -> 'exp') IS DISTINCT FROM 'number' THEN false
+        WHEN (v_claims -> 'exp')::numeric <= extract(epoch FROM now()) THEN false
+        WHEN jsonb_typeof(v_claims -> 'admin') IS DISTINCT FROM 'boolean' THEN false
+        WHEN jsonb_typeof(v_claims -> 'sub') IS DISTINCT FROM 'string' THEN false
+        ELSE (v_claims ->> 'sub') ~ '^[1-9][0-9]{0,17}$'
+    END;
+    IF NOT v_valid THEN
         RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid or expired token',
             HINT = 'Bearer error="invalid_token"';
     END IF;
