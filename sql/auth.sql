@@ -157,6 +157,8 @@ SELECT pg_temp.check('a.b.c');
 SELECT pg_temp.check(:'ann_token' || '=');
 SELECT pg_temp.check(' ' || :'ann_token');
 SELECT pg_temp.check(:'ann_token' || '.' || split_part(:'ann_token', '.', 3));
+SELECT pg_temp.check(left(:'ann_token', -1) || '!');
+SELECT pg_temp.check(left(:'ann_token', 37) || repeat('A', 2000) || right(:'ann_token', 44));
 -- expired (exp in the past, or now), though correctly signed
 SELECT pg_temp.check(_token_sign(json_build_object('sub', '2', 'admin', false,
                      'iat', floor(extract(epoch FROM now())) - 7200, 'exp', floor(extract(epoch FROM now())) - 3600)));
