@@ -10,6 +10,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 
 use EcommerceApi;
+use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(decode_base64url encode_base64url);
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -228,6 +229,18 @@ expect(403, $token, 'PUT', "/products/id/$product", { name => 'Mine', price => 1
 $res = expect(201, $token, 'POST', '/reviews/', { rating => 4, comment => 'Quite good indeed.', product_id => $product },
 	'any client may review: 201');
 expect(403, $token, 'DELETE', "/reviews/id/$res->{json}{id_key}", undef, 'review changes are for admins: 403');
+
+# a standard HS256 JWT: another implementation (Digest::SHA) with the key
+# checks the server's tokens, and the server takes the ones it makes
+my $key = pack 'H*', sql(q{SELECT encode(key, 'hex') FROM ecommerce_api.auth_key});
+($h, $p, $s) = split /\./, $token;
+is(encode_base64url(hmac_sha256("$h.$p", $key)), $s, "the server's signature is HMAC-SHA256 over header.payload");
+my $header = encode_base64url('{"alg":"HS256","typ":"JWT"}');
+my $payload = encode_base64url($EcommerceApi::JSON->encode(
+	{ sub => "$me", admin => JSON::PP::false, iat => int(time), exp => int(time) + 60 }));
+my $minted = "$header.$payload." . encode_base64url(hmac_sha256("$header.$payload", $key));
+expect(200, $minted, 'GET', "/orders/id/$my_order", undef, 'a token made elsewhere with the key is accepted');
+expect(403, $minted, 'GET', "/orders/id/$other_order", undef, '... with the same rights');
 
 # the admin token: everything
 expect(200, $admin_token, 'GET', "/orders/id/$other_order", undef, "admin: another client's order");
