@@ -41,23 +41,31 @@ SELECT pg_temp.try('api_clients_get', '3');
 -- the password is stored only as a bcrypt hash; guests have none
 SELECT id_key, password ~ '^\$2a\$08\$' AS bcrypt, password = crypt('s3cret!', password) AS matches FROM clients ORDER BY id_key;
 
+-- login(body): the login answer with its token (a fresh JWT each time, see
+-- auth.sql) shown as <jwt> when it has a JWT's three base64url parts
+CREATE FUNCTION pg_temp.login(body text) RETURNS text
+LANGUAGE sql AS $f$
+    SELECT regexp_replace(pg_temp.try('api_clients_login', body),
+                          '"token" : "[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"', '"token" : "<jwt>"')
+$f$;
+
 -- login: the normalized email and the right password
-SELECT pg_temp.try('api_clients_login', '{"email": "Ann.Lee@example.com", "password": "s3cret!"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "Ann.Lee@example.com", "password": "wrong"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "nobody@example.com", "password": "s3cret!"}');
+SELECT pg_temp.login('{"email": "Ann.Lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.login('{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.login('{"email": "Ann.Lee@example.com", "password": "wrong"}');
+SELECT pg_temp.login('{"email": "nobody@example.com", "password": "s3cret!"}');
 -- a guest can never log in
-SELECT pg_temp.try('api_clients_login', '{"email": "bob@example.com", "password": ""}');
-SELECT pg_temp.try('api_clients_login', '{"email": "bob@example.com", "password": "anything"}');
+SELECT pg_temp.login('{"email": "bob@example.com", "password": ""}');
+SELECT pg_temp.login('{"email": "bob@example.com", "password": "anything"}');
 
 -- PUT: full body; no password keeps the current one, a password replaces it
 SELECT pg_temp.try('api_clients_update', '1', '{"name": "Ann", "lastname": "Lee-Smith", "email": "ann.lee@example.com"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.login('{"email": "ann.lee@example.com", "password": "s3cret!"}');
 SELECT pg_temp.try('api_clients_update', '1', '{"name": "Ann", "lastname": "Lee-Smith", "email": "ann.lee@example.com", "password": null, "telephone": null}');
-SELECT pg_temp.try('api_clients_login', '{"email": "ann.lee@example.com", "password": "s3cret!"}');
+SELECT pg_temp.login('{"email": "ann.lee@example.com", "password": "s3cret!"}');
 SELECT pg_temp.try('api_clients_update', '2', '{"name": "Bob", "lastname": "Ray", "email": "bob@example.com", "password": "new pass"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "BOB@example.com", "password": "new pass"}');
-SELECT pg_temp.try('api_clients_login', '{"email": "bob@Example.com", "password": "new pass"}');
+SELECT pg_temp.login('{"email": "BOB@example.com", "password": "new pass"}');
+SELECT pg_temp.login('{"email": "bob@Example.com", "password": "new pass"}');
 -- taking another client's email: 409
 SELECT pg_temp.try('api_clients_update', '2', '{"name": "Bob", "lastname": "Ray", "email": "ann.lee@EXAMPLE.com"}');
 SELECT pg_temp.try('api_clients_update', '9', '{"name": "Bob", "lastname": "Ray", "email": "x@example.com"}');

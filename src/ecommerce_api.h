@@ -36,6 +36,14 @@ extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
 extern bool eapi_group_commit;
 
+/* ecommerce_api.auth_mode */
+typedef enum EapiAuthMode
+{
+	EAPI_AUTH_OPEN,				/* no route needs a token */
+	EAPI_AUTH_REQUIRED			/* every SQL route passes authorize() */
+} EapiAuthMode;
+extern int	eapi_auth_mode;
+
 extern void eapi_define_settings(void);
 
 /* ---- shmem.c ---- */
@@ -113,10 +121,12 @@ typedef struct ApiResult
 	StringInfoData body;
 	XLogRecPtr	flush_lsn;		/* valid: not to be sent before WAL is
 								 * flushed to here (group commit) */
+	const char *challenge;		/* a 401's WWW-Authenticate, NULL = "Bearer" */
 } ApiResult;
 
 extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
-							 const char *request_id, ApiResult *result);
+							 const char *token, const char *request_id,
+							 ApiResult *result);
 extern void eapi_json_error(ApiResult *result, int status, const char *detail);
 
 /* ---- http.c ---- */

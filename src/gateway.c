@@ -15,6 +15,11 @@
  * class "EA" for answers that are not bugs (EA404 = 404, EA409 = 409, ...);
  * EA422 carries a ready FastAPI-style JSON array of validation problems.
  *
+ * With ecommerce_api.auth_mode = required, a SQL route's statement first
+ * passes ecommerce_api.authorize(), which checks the bearer token and the
+ * caller's right to the route (EA401/EA403) and returns the arguments to
+ * run it with.  In open mode nothing of that runs.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,6 +45,9 @@
 
 #define EAPI_SQLSTATE(a,b,c)	MAKE_SQLSTATE('E','A',a,b,c)
 
+/* A route's arguments, and before them authorize()'s route and token. */
+#define MAX_PLAN_ARGS	(EAPI_MAX_ROUTE_ARGS + 2)
+
 /* How often a request that lost a serialization or deadlock race is rerun. */
 #define MAX_ATTEMPTS	3
 
@@ -50,6 +58,7 @@
 #define POOL_CRITICAL_PERCENT	90.0
 
 static SPIPlanPtr *route_plans = NULL;
+static SPIPlanPtr *authorized_plans = NULL;
 static SPIPlanPtr ping_plan = NULL;
 static SPIPlanPtr health_plan = NULL;
 
@@ -75,7 +84,7 @@ eapi_json_error(ApiResult *result, int status, const char *detail)
 static SPIPlanPtr
 prepare_kept(const char *sql, int nargs)
 {
-	Oid			argtypes[EAPI_MAX_ROUTE_ARGS];
+	Oid			argtypes[MAX_PLAN_ARGS];
 	SPIPlanPtr	plan;
 
 	for (int i = 0; i < nargs; i++)
@@ -112,13 +121,50 @@ route_plan(const ApiRoute *route)
 	return route_plans[index];
 }
 
+/*
+ * The route's statement behind the gate of required mode:
+ *
+ *	SELECT ecommerce_api.api_orders_get((auth.args)[1])
+ *	  FROM ecommerce_api.authorize($1, $2, ARRAY[$3]::text[]) AS auth(args)
+ *
+ * $1 is the route ("GET /orders/id/{id}"), $2 the token, then the route's
+ * arguments.  One statement, so the gate costs no extra executor round trip;
+ * authorize() runs once, as the function scan, and its refusal fails the
+ * statement like any other error of the route.
+ */
+static SPIPlanPtr
+authorized_route_plan(const ApiRoute *route)
+{
+	int			index = eapi_route_index(route);
+
+	if (authorized_plans == NULL)
+		authorized_plans = MemoryContextAllocZero(TopMemoryContext,
+												  eapi_route_count() * sizeof(SPIPlanPtr));
+	if (authorized_plans[index] == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.%s(", EAPI_EXTENSION_NAME, route->function);
+		for (int i = 0; i < route->nargs; i++)
+			appendStringInfo(&sql, "%s(auth.args)[%d]", i > 0 ? ", " : "", i + 1);
+		appendStringInfo(&sql, ") FROM %s.authorize($1, $2, ARRAY[", EAPI_EXTENSION_NAME);
+		for (int i = 0; i < route->nargs; i++)
+			appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 3);
+		appendStringInfoString(&sql, "]::text[]) AS auth(args)");
+		authorized_plans[index] = prepare_kept(sql.data, route->nargs + 2);
+		pfree(sql.data);
+	}
+	return authorized_plans[index];
+}
+
 /* Run a kept plan that returns one text datum; append it to the body. */
 static bool
 run_text_plan(SPIPlanPtr plan, const char *const *argv, int nargs,
 			  bool read_only, MemoryContext result_context, StringInfo body)
 {
-	Datum		values[EAPI_MAX_ROUTE_ARGS];
-	char		nulls[EAPI_MAX_ROUTE_ARGS];
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
 	Datum		datum;
 	bool		isnull;
 	int			rc;
@@ -269,6 +315,10 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 {
 	int			code = edata->sqlerrcode;
 
+	/* a 401's challenge comes as the error's hint (RFC 6750, section 3) */
+	if (code == EAPI_SQLSTATE('4', '0', '1'))
+		result->challenge = edata->hint;
+
 	switch (code)
 	{
 		case EAPI_SQLSTATE('4', '0', '0'):
@@ -331,8 +381,8 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
  * caught error (the transaction is then aborted).
  */
 static ErrorData *
-try_route(const ApiRoute *route, const char *const *argv, bool read_only,
-		  MemoryContext request_context, ApiResult *result)
+try_route(const ApiRoute *route, const char *const *argv, const char *token,
+		  bool read_only, MemoryContext request_context, ApiResult *result)
 {
 	ErrorData  *volatile edata = NULL;
 	bool		defer_flush = !read_only && commit_flush_deferrable();
@@ -340,6 +390,7 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
 
 	resetStringInfo(&result->body);
 	result->flush_lsn = InvalidXLogRecPtr;
+	result->challenge = NULL;
 
 	PG_TRY();
 	{
@@ -362,7 +413,19 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
 		{
 			if (!extension_present)
 				extension_present = OidIsValid(get_extension_oid(EAPI_EXTENSION_NAME, true));
-			if (extension_present)
+			if (extension_present && eapi_auth_mode == EAPI_AUTH_REQUIRED)
+			{
+				const char *auth_argv[MAX_PLAN_ARGS];
+
+				auth_argv[0] = route->activity;
+				auth_argv[1] = token;
+				memcpy(auth_argv + 2, argv, route->nargs * sizeof(char *));
+				run_text_plan(authorized_route_plan(route), auth_argv,
+							  route->nargs + 2, read_only,
+							  request_context, &result->body);
+				result->status = route->success_status;
+			}
+			else if (extension_present)
 			{
 				run_text_plan(route_plan(route), argv, route->nargs, read_only,
 							  request_context, &result->body);
@@ -403,18 +466,21 @@ try_route(const ApiRoute *route, const char *const *argv, bool read_only,
  * Run one route and leave its answer in *result.  The caller's memory
  * context receives the body.  A request that lost a serialization or
  * deadlock race is run again, as is one whose statement failed because the
- * extension may have been dropped (then it answers 503).
+ * extension may have been dropped (then it answers 503).  token is the
+ * request's bearer token (NULL when it sent none); only required mode
+ * looks at it.
  */
 void
 eapi_gateway_run(const ApiRoute *route, const char *const *argv,
-				 const char *request_id, ApiResult *result)
+				 const char *token, const char *request_id, ApiResult *result)
 {
 	MemoryContext request_context = CurrentMemoryContext;
 	bool		read_only = strcmp(route->method, "GET") == 0;
 
 	for (int attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_route(route, argv, read_only, request_context, result);
+		ErrorData  *edata = try_route(route, argv, token, read_only,
+									  request_context, result);
 
 		if (edata == NULL)
 			return;

@@ -222,6 +222,33 @@ send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
 	return send_response(conn, req, status, body, strlen(body), request_id, allow);
 }
 
+/*
+ * A 401 with its challenge (RFC 7235 and 6750): WWW-Authenticate says how to
+ * authenticate, "Bearer", with error="invalid_token" when a token was sent
+ * and refused.
+ */
+static enum MHD_Result
+send_unauthorized(struct MHD_Connection *conn, HttpRequest *req,
+				  const ApiResult *result, const char *request_id)
+{
+	struct MHD_Response *response;
+	enum MHD_Result ret;
+
+	response = MHD_create_response_from_buffer(result->body.len,
+											   (void *) result->body.data,
+											   MHD_RESPMEM_MUST_COPY);
+	if (response == NULL)
+		return MHD_NO;
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+							"application/json");
+	finish_response(conn, req, response, request_id, MHD_HTTP_UNAUTHORIZED);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+							result->challenge ? result->challenge : "Bearer");
+	ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
 /* OPTIONS on any path: a CORS preflight answer. */
 static enum MHD_Result
 send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *request_id)
@@ -290,6 +317,24 @@ send_held_response(struct MHD_Connection *conn, HttpRequest *req)
 	return ret;
 }
 
+/*
+ * The token of an "Authorization: Bearer <token>" header (the scheme is
+ * case-insensitive), or NULL when the request carries none.
+ */
+static const char *
+bearer_token(struct MHD_Connection *conn)
+{
+	const char *value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (value == NULL || pg_strncasecmp(value, "Bearer ", 7) != 0)
+		return NULL;
+	value += 7;
+	while (*value == ' ')
+		value++;
+	return *value ? value : NULL;
+}
+
 /* Route, run and answer a request whose body has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
@@ -300,6 +345,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	StringInfoData allow;
 	ApiResult	result;
 	const char *argv[EAPI_MAX_ROUTE_ARGS];
+	const char *token = NULL;
 	enum MHD_Result ret;
 
 	initStringInfo(&allow);
@@ -347,16 +393,22 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 		}
 	}
 
+	/* only required mode looks for a token */
+	if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
+		token = bearer_token(conn);
+
 	eapi_shmem_set_busy(true);
 	pgstat_report_activity(STATE_RUNNING, route->activity);
 
-	eapi_gateway_run(route, argv, request_id, &result);
+	eapi_gateway_run(route, argv, token, request_id, &result);
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	eapi_shmem_set_busy(false);
 
 	if (!XLogRecPtrIsInvalid(result.flush_lsn))
 		ret = hold_response(conn, req, &result, request_id);
+	else if (result.status == MHD_HTTP_UNAUTHORIZED)
+		ret = send_unauthorized(conn, req, &result, request_id);
 	else
 		ret = send_response(conn, req, result.status, result.body.data,
 							result.body.len, request_id, NULL);

@@ -30,6 +30,19 @@ int			eapi_statement_timeout = 5000;
 char	   *eapi_cors_allowed_origins = NULL;
 bool		eapi_log_requests = false;
 bool		eapi_group_commit = true;
+int			eapi_auth_mode = EAPI_AUTH_OPEN;
+
+/*
+ * The lifetime of a login token.  Only the SQL side uses it, through
+ * current_setting('ecommerce_api.token_lifetime'), when login signs a token.
+ */
+static int	eapi_token_lifetime = 3600;
+
+static const struct config_enum_entry auth_mode_options[] = {
+	{"open", EAPI_AUTH_OPEN, false},
+	{"required", EAPI_AUTH_REQUIRED, false},
+	{NULL, 0, false}
+};
 
 void
 eapi_define_settings(void)
@@ -130,6 +143,23 @@ eapi_define_settings(void)
 							 true,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("ecommerce_api.auth_mode",
+							 "Whether routes need a login token: open (none does) or required.",
+							 "In required mode catalog reads, registration, login and health stay public; "
+							 "clients reach only their own data, admins everything.",
+							 &eapi_auth_mode,
+							 EAPI_AUTH_OPEN, auth_mode_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.token_lifetime",
+							"How long a login token is valid.",
+							NULL,
+							&eapi_token_lifetime,
+							3600, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ecommerce_api");
 }

@@ -21,6 +21,8 @@ $primary->safe_psql('postgres', q{
 	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ecommerce_api TO shop_api;
 	GRANT USAGE ON ALL SEQUENCES IN SCHEMA ecommerce_api TO shop_api;
 	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ecommerce_api TO shop_api;
+	REVOKE ALL ON ecommerce_api.auth_key FROM shop_api;
+	REVOKE EXECUTE ON FUNCTION ecommerce_api.rotate_auth_key() FROM shop_api;
 });
 $primary->append_conf('postgresql.conf', "ecommerce_api.role = 'shop_api'\n");
 $primary->restart;
@@ -36,8 +38,11 @@ is($cat->{status}, 201, 'the role can create');
 my $client = $api->request('POST', '/clients/', { name => 'Dee', lastname => 'Doe',
 		email => 'dee@example.com', password => 'pw-123456' });
 is($client->{status}, 201, 'the role can hash passwords (pgcrypto)');
-is($api->request('POST', '/clients/login', { email => 'dee@example.com', password => 'pw-123456' })->{status},
-	200, 'the role can check passwords');
+my $login = $api->request('POST', '/clients/login', { email => 'dee@example.com', password => 'pw-123456' });
+is($login->{status}, 200, 'the role can check passwords');
+like($login->{json}{token}, qr/^[\w-]+\.[\w-]+\.[\w-]{43}$/, 'and sign a token with a key it cannot read');
+my ($rc, $out, $err) = $primary->psql('postgres', 'SET ROLE shop_api; SELECT key FROM ecommerce_api.auth_key');
+like($err, qr/permission denied for table auth_key/, 'the role cannot read the signing key');
 my $prod = $api->request('POST', '/products/', { name => 'Hammer', price => 12.5, stock => 4,
 		category_id => $cat->{json}{id_key} });
 is($prod->{status}, 201, 'product created');
@@ -64,6 +69,9 @@ is($primary->safe_psql('restored',
 	q{SET search_path = ecommerce_api, public;
 	  SELECT count(*) FROM clients WHERE password = crypt('pw-123456', password)}),
 	'1', 'the password hash survives too');
+is($primary->safe_psql('restored',
+	"SELECT count(*) || '/' || (ecommerce_api._token_verify('$login->{json}{token}') IS NULL)::text FROM ecommerce_api.auth_key"),
+	'1/true', 'the signing key is not dumped: the restored database has its own, earlier tokens fail there');
 
 # --- a hot standby serves reads; writes get 503 naming the primary
 $primary->backup('base');
@@ -86,6 +94,9 @@ is($replica->request('GET', "/products/id/$prod->{json}{id_key}")->{status}, 200
 $res = $replica->request('POST', '/categories/', { name => 'Nope' });
 is($res->{status}, 503, 'a write on the standby is 503');
 like($res->{json}{detail}, qr/read-only standby.*primary/, '503 names the primary');
+is($standby->safe_psql('postgres',
+	"SELECT ecommerce_api._token_claims('$login->{json}{token}') ->> 'sub'"),
+	$client->{json}{id_key}, 'a token issued on the primary verifies on the standby (same key)');
 
 $standby->stop('fast');
 $primary->stop('fast');
