@@ -13,8 +13,10 @@
  * run it through the gateway (one transaction), then queue the response.
  *
  * When the rate limit is on, a request is counted against its client's
- * window as soon as its headers have arrived, so a refused client's body is
- * never read and every answer, 404 or 413 included, counts.
+ * window as soon as its headers have arrived, so every answer, 404 or 413
+ * included, counts.  A refused request's body is discarded as it arrives,
+ * and its 429 goes out when the request is complete: answering earlier
+ * would make libmicrohttpd close a keep-alive connection.
  *
  *-------------------------------------------------------------------------
  */
@@ -337,7 +339,10 @@ typedef struct ForwardedHeaders
 	const char *values[MAX_FORWARDED_HEADERS];
 } ForwardedHeaders;
 
-/* libmicrohttpd iterator: runs inside libmicrohttpd, so calls no PostgreSQL code that can fail. */
+/*
+ * MHD_get_connection_values iterator.  It runs inside libmicrohttpd, so it
+ * calls nothing that could raise an ERROR.
+ */
 static enum MHD_Result
 collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
 				  const char *value)
@@ -438,7 +443,7 @@ rate_limit_exempt(const char *method, const char *url)
  * Count a request against its client's window, once its headers are in.
  * The client is the TCP peer, or, when the peer is a trusted proxy, the
  * address X-Forwarded-For names (see forwarded_client).  A refused request
- * gets its 429 body now, to be sent without reading any body it has.
+ * gets its 429 body now; it is sent once the request is complete.
  */
 static void
 rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
@@ -613,7 +618,8 @@ request_begin(struct MHD_Connection *conn)
 static void
 request_append(HttpRequest *req, const char *data, size_t size)
 {
-	if (req->too_large)
+	/* neither a body too large nor that of a refused request is kept */
+	if (req->too_large || req->refusal)
 		return;
 	if (!req->has_body)
 	{
@@ -673,7 +679,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 			*con_cls = req;
 			if (eapi_rate_limit > 0)
 				rate_limit_request(conn, req, url, method);
-			answer = req->too_large || req->refusal != NULL;
+			answer = req->too_large;
 		}
 		else if (*upload_data_size > 0)
 		{

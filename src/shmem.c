@@ -327,8 +327,9 @@ warn_table_full(TimestampTz now)
 	ereport(WARNING,
 			(errmsg("ecommerce_api rate limiter is tracking its maximum of %d clients; requests from new clients pass unlimited",
 					eapi_rate_limit_clients),
+			 last_warning != 0 ?
 			 errdetail("Requests this worker let pass untracked since its previous warning: " UINT64_FORMAT ".",
-					   passed),
+					   passed) : 0,
 			 errhint("Raise ecommerce_api.rate_limit_clients, or shorten ecommerce_api.rate_limit_window.")));
 	last_warning = now;
 	passed = 0;
