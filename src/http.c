@@ -308,13 +308,16 @@ peer_address(struct MHD_Connection *conn, EapiInetAddr *addr)
 	memset(addr, 0, sizeof(*addr));
 	if (info->client_addr->sa_family == AF_INET)
 	{
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *) info->client_addr;
+
 		addr->family = AF_INET;
-		memcpy(addr->bytes, &((const struct sockaddr_in *) info->client_addr)->sin_addr, 4);
+		memcpy(addr->bytes, &in4->sin_addr, 4);
 		return true;
 	}
 	if (info->client_addr->sa_family == AF_INET6)
 	{
-		const struct in6_addr *in6 = &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr;
+		const struct in6_addr *in6 =
+			&((const struct sockaddr_in6 *) info->client_addr)->sin6_addr;
 
 		/* a dual-stack socket's IPv4 client is the IPv4 address */
 		if (IN6_IS_ADDR_V4MAPPED(in6))

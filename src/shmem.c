@@ -354,6 +354,7 @@ eapi_rate_limit_check(const EapiInetAddr *client, EapiRateVerdict *verdict)
 	int			window = eapi_rate_limit_window;
 	int64		window_us = (int64) window * USECS_PER_SEC;
 	TimestampTz window_end;
+	int64		unix_end;		/* window_end in microseconds since 1970 */
 	RateLimitEntry *entry;
 	bool		found;
 
@@ -395,10 +396,11 @@ eapi_rate_limit_check(const EapiInetAddr *client, EapiRateVerdict *verdict)
 	}
 
 	/* whole seconds, rounded up: at Reset the window has surely ended */
-	verdict->reset = (window_end +
-					  (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC +
-					  USECS_PER_SEC - 1) / USECS_PER_SEC;
-	verdict->retry_after = (int) Max((window_end - now + USECS_PER_SEC - 1) / USECS_PER_SEC, 1);
+	unix_end = window_end +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	verdict->reset = (unix_end + USECS_PER_SEC - 1) / USECS_PER_SEC;
+	verdict->retry_after =
+		(int) Max((window_end - now + USECS_PER_SEC - 1) / USECS_PER_SEC, 1);
 }
 
 /* All workers' rate-limiter counters, for GET /metrics. */
