@@ -97,7 +97,6 @@ my $reset;
 for my $i (0 .. $#budget)
 {
 	my ($method, $path, $body, $status) = @{ $budget[$i] };
-	my $before = time;
 	my $res = fresh($method, $path, body => $body);
 	is($res->{status}, $status, "request " . ($i + 1) . " ($method $path) passes with $status");
 	is(rl($res, 'limit'), 5, "request " . ($i + 1) . ": X-RateLimit-Limit 5");
