@@ -9,7 +9,8 @@
  *	router.c	method + path template -> route
  *	gateway.c	the only code that touches SPI and transactions
  *	settings.c	the ecommerce_api.* GUCs
- *	shmem.c		shared memory: per-worker state seen by every worker
+ *	shmem.c		shared memory: per-worker state seen by every worker,
+ *				and the rate limiter's table of clients
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +36,10 @@ extern int	eapi_statement_timeout;
 extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
 extern bool eapi_group_commit;
+extern int	eapi_rate_limit;
+extern int	eapi_rate_limit_window;
+extern char *eapi_trusted_proxies;
+extern int	eapi_rate_limit_clients;
 
 /* ecommerce_api.auth_mode */
 typedef enum EapiAuthMode
@@ -45,6 +50,21 @@ typedef enum EapiAuthMode
 extern int	eapi_auth_mode;
 
 extern void eapi_define_settings(void);
+
+/*
+ * An IPv4 or IPv6 address.  IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are
+ * stored as the IPv4 address they carry, so a client has one form.  It is
+ * the rate limiter's hash key: unused bytes are always zero.
+ */
+typedef struct EapiInetAddr
+{
+	uint8		family;			/* AF_INET or AF_INET6 */
+	uint8		pad[3];
+	uint8		bytes[16];		/* network order; IPv4 uses the first 4 */
+} EapiInetAddr;
+
+extern bool eapi_parse_address(const char *text, EapiInetAddr *addr);
+extern bool eapi_is_trusted_proxy(const EapiInetAddr *addr);
 
 /* ---- shmem.c ---- */
 #define EAPI_LATENCY_BUCKETS	12
@@ -59,6 +79,21 @@ extern void eapi_shmem_count_answer(int route_index, int status, double elapsed_
 extern void eapi_shmem_count_connection(int delta);
 extern void eapi_shmem_totals(uint64 *answers, uint64 *buckets,
 							  uint64 *latency_sum_us, int *open_connections);
+
+/* What the rate limiter decided about one request. */
+typedef struct EapiRateVerdict
+{
+	bool		allowed;
+	int			limit;			/* N requests ... */
+	int			window;			/* ... per W seconds */
+	int			remaining;		/* left in this window, >= 0 */
+	int64		reset;			/* Unix time (s) when the window ends */
+	int			retry_after;	/* seconds until then, >= 1 */
+} EapiRateVerdict;
+
+extern void eapi_rate_limit_check(const EapiInetAddr *client,
+								  EapiRateVerdict *verdict);
+extern void eapi_shmem_rate_limit_totals(uint64 *limited, uint64 *table_full);
 
 /* ---- metrics.c ---- */
 extern void eapi_metrics_render(StringInfo out);

@@ -12,6 +12,12 @@
  * A request is answered in the callback that sees its last byte: route it,
  * run it through the gateway (one transaction), then queue the response.
  *
+ * When the rate limit is on, a request is counted against its client's
+ * window as soon as its headers have arrived, so every answer, 404 or 413
+ * included, counts.  A refused request's body is discarded as it arrives,
+ * and its 429 goes out when the request is complete: answering earlier
+ * would make libmicrohttpd close a keep-alive connection.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +46,12 @@
 #define CORS_MAX_AGE			"600"
 #define CORS_METHODS			"GET, POST, PUT, DELETE, OPTIONS"
 
+/* More X-Forwarded-For lines than this in one request are not believed. */
+#define MAX_FORWARDED_HEADERS	16
+
+/* Longest X-Forwarded-For entry we parse: an IPv6 address with IPv4 tail. */
+#define MAX_FORWARDED_ENTRY		64
+
 /* What we keep about one request between libmicrohttpd's calls. */
 typedef struct HttpRequest
 {
@@ -47,6 +60,12 @@ typedef struct HttpRequest
 	bool		has_body;
 	bool		too_large;
 	int			route_index;	/* -1 until a route matched */
+
+	/* the rate limiter's verdict, when the request was subject to it */
+	bool		rate_checked;
+	EapiRateVerdict rate;
+	char	   *refusal;		/* the 429 body when it was refused */
+	size_t		refusal_len;
 
 	/* an answer held back until its commit is flushed (group commit) */
 	struct MHD_Connection *conn;
@@ -151,6 +170,28 @@ elapsed_ms(HttpRequest *req)
 }
 
 /*
+ * X-RateLimit-* on every answer to a request the limiter counted, and
+ * Retry-After on a refusal.
+ */
+static void
+add_rate_limit_headers(struct MHD_Response *response, const EapiRateVerdict *rate)
+{
+	char		value[32];
+
+	snprintf(value, sizeof(value), "%d", rate->limit);
+	MHD_add_response_header(response, "X-RateLimit-Limit", value);
+	snprintf(value, sizeof(value), "%d", rate->remaining);
+	MHD_add_response_header(response, "X-RateLimit-Remaining", value);
+	snprintf(value, sizeof(value), INT64_FORMAT, rate->reset);
+	MHD_add_response_header(response, "X-RateLimit-Reset", value);
+	if (!rate->allowed)
+	{
+		snprintf(value, sizeof(value), "%d", rate->retry_after);
+		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, value);
+	}
+}
+
+/*
  * What every answer gets: the headers it carries (request id, timing, CORS
  * origin), and its count in the metrics.
  */
@@ -175,6 +216,8 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 		if (strcmp(origin, "*") != 0)
 			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
 	}
+	if (req->rate_checked)
+		add_rate_limit_headers(response, &req->rate);
 }
 
 /*
@@ -273,6 +316,198 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
 	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, response);
 	MHD_destroy_response(response);
 	return ret;
+}
+
+/* ----------------------------------------------------------------------
+ * The client's address, for the rate limiter
+ * ----------------------------------------------------------------------
+ */
+
+/* The TCP peer's address; false if the connection has none we know. */
+static bool
+peer_address(struct MHD_Connection *conn, EapiInetAddr *addr)
+{
+	const union MHD_ConnectionInfo *info;
+
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (info == NULL || info->client_addr == NULL)
+		return false;
+	memset(addr, 0, sizeof(*addr));
+	if (info->client_addr->sa_family == AF_INET)
+	{
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *) info->client_addr;
+
+		addr->family = AF_INET;
+		memcpy(addr->bytes, &in4->sin_addr, 4);
+		return true;
+	}
+	if (info->client_addr->sa_family == AF_INET6)
+	{
+		const struct in6_addr *in6 =
+			&((const struct sockaddr_in6 *) info->client_addr)->sin6_addr;
+
+		/* a dual-stack socket's IPv4 client is the IPv4 address */
+		if (IN6_IS_ADDR_V4MAPPED(in6))
+		{
+			addr->family = AF_INET;
+			memcpy(addr->bytes, in6->s6_addr + 12, 4);
+		}
+		else
+		{
+			addr->family = AF_INET6;
+			memcpy(addr->bytes, in6->s6_addr, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The X-Forwarded-For lines of a request, in the order they came. */
+typedef struct ForwardedHeaders
+{
+	int			count;			/* more than MAX_FORWARDED_HEADERS: too many */
+	const char *values[MAX_FORWARDED_HEADERS];
+} ForwardedHeaders;
+
+/*
+ * MHD_get_connection_values iterator.  It runs inside libmicrohttpd, so it
+ * calls nothing that could raise an ERROR.
+ */
+static enum MHD_Result
+collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	ForwardedHeaders *headers = cls;
+
+	if (pg_strcasecmp(key, "X-Forwarded-For") == 0)
+	{
+		if (headers->count < MAX_FORWARDED_HEADERS)
+			headers->values[headers->count] = value;
+		headers->count++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * The client behind a trusted proxy.  Each proxy appends the address it got
+ * the request from, so X-Forwarded-For is read from the right: past the
+ * entries that are trusted proxies themselves, the first one that is not is
+ * the client (anything left of it may be forged).  When every entry is a
+ * trusted proxy, the leftmost is as far as we can see.  Several header lines
+ * read as one list.  Returns false, and the peer stays the client, when
+ * there is no X-Forwarded-For or an entry is not a plain IP address.
+ */
+static bool
+forwarded_client(struct MHD_Connection *conn, EapiInetAddr *client)
+{
+	ForwardedHeaders headers = {0};
+	EapiInetAddr hop = {0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forwarded, &headers);
+	if (headers.count == 0 || headers.count > MAX_FORWARDED_HEADERS)
+		return false;
+
+	for (int h = headers.count - 1; h >= 0; h--)
+	{
+		const char *value = headers.values[h];
+		const char *end = value + strlen(value);
+
+		for (;;)
+		{
+			const char *start = end;
+			const char *first;
+			const char *last = end;
+			char		entry[MAX_FORWARDED_ENTRY];
+
+			while (start > value && start[-1] != ',')
+				start--;
+			first = start;
+			while (first < last && (*first == ' ' || *first == '\t'))
+				first++;
+			while (last > first && (last[-1] == ' ' || last[-1] == '\t'))
+				last--;
+			if (last == first || last - first >= MAX_FORWARDED_ENTRY)
+				return false;
+			memcpy(entry, first, last - first);
+			entry[last - first] = '\0';
+			if (!eapi_parse_address(entry, &hop))
+				return false;
+			if (!eapi_is_trusted_proxy(&hop))
+			{
+				*client = hop;
+				return true;
+			}
+			if (start == value)
+				break;
+			end = start - 1;	/* before the comma */
+		}
+	}
+	*client = hop;
+	return true;
+}
+
+/* Preflights and the health check are never limited, nor counted. */
+static bool
+rate_limit_exempt(const char *method, const char *url)
+{
+	const ApiRoute *route;
+	char	   *path_id;
+	StringInfoData allow;
+	bool		exempt;
+	MemoryContext oldcxt;
+
+	if (strcmp(method, "OPTIONS") == 0)
+		return true;
+
+	/* the router decides what the health check's paths are */
+	oldcxt = MemoryContextSwitchTo(request_context);
+	initStringInfo(&allow);
+	exempt = eapi_route_lookup(method, url, &route, &path_id, &allow) == ROUTE_FOUND &&
+		route->kind == ROUTE_HEALTH;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(request_context);
+	return exempt;
+}
+
+/*
+ * Count a request against its client's window, once its headers are in.
+ * The client is the TCP peer, or, when the peer is a trusted proxy, the
+ * address X-Forwarded-For names (see forwarded_client).  A refused request
+ * gets its 429 body now; it is sent once the request is complete.
+ */
+static void
+rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
+				   const char *url, const char *method)
+{
+	EapiInetAddr client;
+	ApiResult	refusal;
+	char		detail[128];
+	MemoryContext oldcxt;
+
+	if (rate_limit_exempt(method, url) || !peer_address(conn, &client))
+		return;
+	if (eapi_is_trusted_proxy(&client))
+		(void) forwarded_client(conn, &client);
+
+	eapi_rate_limit_check(&client, &req->rate);
+	req->rate_checked = true;
+	if (req->rate.allowed)
+		return;
+
+	/* {"detail": ..., "retry_after": W}: the usual error, one key more */
+	oldcxt = MemoryContextSwitchTo(connection_context);
+	initStringInfo(&refusal.body);
+	snprintf(detail, sizeof(detail),
+			 "Rate limit exceeded. Maximum %d requests per %d seconds.",
+			 req->rate.limit, req->rate.window);
+	eapi_json_error(&refusal, MHD_HTTP_TOO_MANY_REQUESTS, detail);
+	Assert(refusal.body.len > 0 && refusal.body.data[refusal.body.len - 1] == '}');
+	refusal.body.data[--refusal.body.len] = '\0';
+	appendStringInfo(&refusal.body, ",\"retry_after\":%d}", req->rate.window);
+	MemoryContextSwitchTo(oldcxt);
+
+	req->refusal = refusal.body.data;
+	req->refusal_len = refusal.body.len;
 }
 
 /* ----------------------------------------------------------------------
@@ -438,7 +673,8 @@ request_begin(struct MHD_Connection *conn)
 static void
 request_append(HttpRequest *req, const char *data, size_t size)
 {
-	if (req->too_large)
+	/* neither a body too large nor that of a refused request is kept */
+	if (req->too_large || req->refusal)
 		return;
 	if (!req->has_body)
 	{
@@ -465,6 +701,8 @@ request_free(HttpRequest *req)
 		pfree(req->held_body);
 	if (req->held_request_id)
 		pfree(req->held_request_id);
+	if (req->refusal)
+		pfree(req->refusal);
 	pfree(req);
 }
 
@@ -494,6 +732,8 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		{
 			req = request_begin(conn);
 			*con_cls = req;
+			if (eapi_rate_limit > 0)
+				rate_limit_request(conn, req, url, method);
 			answer = req->too_large;
 		}
 		else if (*upload_data_size > 0)
@@ -506,6 +746,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	PG_CATCH();
 	{
+		MemoryContextSwitchTo(TopMemoryContext);
 		EmitErrorReport();
 		FlushErrorState();
 		answer = false;
@@ -521,6 +762,9 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	else
 		generate_request_id(request_id, sizeof(request_id));
 
+	if (req->refusal)
+		return send_response(conn, req, MHD_HTTP_TOO_MANY_REQUESTS,
+							 req->refusal, req->refusal_len, request_id, NULL);
 	if (req->too_large)
 		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
 								 "{\"detail\":\"Request body too large\"}",

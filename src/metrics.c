@@ -5,7 +5,8 @@
  *
  * Everything comes from shared memory (shmem.c), so the answer needs no
  * transaction and stays cheap to scrape: answers by route and status class,
- * a latency histogram over all answers, open connections, busy workers.
+ * a latency histogram over all answers, open connections, busy workers, and
+ * what the rate limiter refused or could not track.
  *
  *-------------------------------------------------------------------------
  */
@@ -66,6 +67,23 @@ render_latency(StringInfo out, const uint64 *buckets, uint64 sum_us, uint64 tota
 					 cumulative, sum_us / 1000000.0, total);
 }
 
+static void
+render_rate_limit(StringInfo out)
+{
+	uint64		limited;
+	uint64		table_full;
+
+	eapi_shmem_rate_limit_totals(&limited, &table_full);
+	appendStringInfo(out,
+					 "# HELP ecommerce_api_rate_limited_total Requests refused with 429 by the rate limiter.\n"
+					 "# TYPE ecommerce_api_rate_limited_total counter\n"
+					 "ecommerce_api_rate_limited_total " UINT64_FORMAT "\n"
+					 "# HELP ecommerce_api_rate_limit_table_full_total Requests let through unlimited because the rate limiter's table of clients was full.\n"
+					 "# TYPE ecommerce_api_rate_limit_table_full_total counter\n"
+					 "ecommerce_api_rate_limit_table_full_total " UINT64_FORMAT "\n",
+					 limited, table_full);
+}
+
 void
 eapi_metrics_render(StringInfo out)
 {
@@ -89,5 +107,6 @@ eapi_metrics_render(StringInfo out)
 					 "# TYPE ecommerce_api_workers gauge\n"
 					 "ecommerce_api_workers %d\n",
 					 open_connections, eapi_shmem_busy_workers(), eapi_workers);
+	render_rate_limit(out);
 	pfree(answers);
 }
