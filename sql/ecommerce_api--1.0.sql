@@ -2847,7 +2847,9 @@ $$;
 -- require (sql/openapi.sql checks that the two agree) and take null for an
 -- optional field ("no value").
 CREATE FUNCTION ecommerce_api._oa_schemas() RETURNS json
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     WITH
     -- the fields of an order's body, shared by POST (OrderCreate) and the
     -- partial PUT (OrderUpdate), which differ only in what they require
@@ -3225,14 +3227,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             }
         }
     }$j$::json)
-           ) AS s(n, name, schema)
+           ) AS s(n, name, schema));
+END
 $$;
 
 -- components.responses: the failures, each with its body.  An operation
 -- refers to them and may say what one means there ("description" beside
 -- "$ref", which OpenAPI 3.1 lets override the shared one).
 CREATE FUNCTION ecommerce_api._oa_responses() RETURNS json
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     SELECT json_object_agg(ecommerce_api._oa_response_name(r.status),
                            json_build_object(
                                'description', r.description,
@@ -3259,7 +3264,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          }$j$::json),
         ('500', 'An unexpected failure, logged with the request id ({"detail": "Internal Server Error"}).', 'HTTPError', NULL),
         ('503', 'Try again later or elsewhere: the request ran past ecommerce_api.statement_timeout, the server is overloaded or lost a concurrency race, the extension is not installed, or a write reached a read-only standby.', 'HTTPError', NULL)
-      ) AS r(status, description, schema, headers)
+      ) AS r(status, description, schema, headers));
+END
 $$;
 
 -- One operation.  parameters: a JSON array or NULL; body_schema: the
@@ -3276,7 +3282,9 @@ CREATE FUNCTION ecommerce_api._oa_operation(
     success_status text, success json,
     failures json, common boolean, protected boolean)
 RETURNS json
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     SELECT json_build_object(
         'tags', json_build_array(tag),
         'summary', summary,
@@ -3308,7 +3316,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                        CASE WHEN parameters IS NOT NULL OR body_schema IS NOT NULL THEN '422' END,
                                        '429', '500', '503']) AS c
                              WHERE common AND c IS NOT NULL) AS s(status, description)
-                     GROUP BY s.status) a))
+                     GROUP BY s.status) a)));
+END
 $$;
 
 -- A success answer: its description and, unless it has no body, its
@@ -3339,7 +3348,9 @@ CREATE FUNCTION ecommerce_api._oa_resource_paths(
     create_conflict text, update_conflict text, delete_conflict text, bad_request text,
     public_read boolean, public_create boolean)
 RETURNS TABLE (path text, item json, k integer)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN QUERY
     SELECT base || '/', json_build_object(
         'get', ecommerce_api._oa_operation(
             name || '_list', name, 'List ' || replace(name, '_', ' '),
@@ -3400,12 +3411,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 '404', 'Entity with id N not found.',
                 '409', delete_conflict)),
             true, true)),
-           2
+           2;
+END
 $$;
 
 -- The document.
 CREATE FUNCTION ecommerce_api._openapi() RETURNS json
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     SELECT json_strip_nulls(json_build_object(
         'openapi', '3.1.0',
         'info', json_build_object(
@@ -3561,7 +3575,8 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                     'type', 'http',
                     'scheme', 'bearer',
                     'bearerFormat', 'JWT',
-                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as "Authorization: Bearer <token>". It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))))
+                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as "Authorization: Bearer <token>". It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
+END
 $$;
 
 -- GET /openapi.json
@@ -3578,11 +3593,13 @@ $$;
  * it reads the same offline and without JavaScript.
  */
 
--- The component a "#/components/..." reference points to, or the node itself.
-CREATE FUNCTION ecommerce_api._oa_resolve(doc json, node json) RETURNS json
+-- The component a "#/components/..." reference points to, or the node
+-- itself.  The document comes as jsonb here: a json value is parsed again on
+-- every access, and the page resolves a few hundred references.
+CREATE FUNCTION ecommerce_api._oa_resolve(doc jsonb, node json) RETURNS json
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN node ->> '$ref' LIKE '#/%'
-                THEN doc #> string_to_array(substr(node ->> '$ref', 3), '/')
+                THEN (doc #> string_to_array(substr(node ->> '$ref', 3), '/'))::json
                 ELSE node END
 $$;
 
@@ -3610,7 +3627,9 @@ $$;
 
 -- A schema's constraints and description, as HTML (escaped text).
 CREATE FUNCTION ecommerce_api._docs_notes(s json) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     SELECT ecommerce_api._html(concat_ws('; ',
         nullif(concat_ws(', ',
             'format ' || (s ->> 'format'),
@@ -3627,7 +3646,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             'default ' || (s ->> 'default'),
             CASE WHEN (s ->> 'writeOnly')::boolean THEN 'write-only' END,
             'e.g. ' || (s -> 'examples' ->> 0)), ''),
-        s ->> 'description'))
+        s ->> 'description')));
+END
 $$;
 
 -- An object schema's properties as a table; a nested object gets its own
@@ -3646,20 +3666,22 @@ BEGIN
                                                         WHERE r.f = p.key)
                                           THEN 'yes' ELSE '' END,
                                      ecommerce_api._docs_notes(p.value),
-                                     ecommerce_api._docs_properties(p.value)), '')
-              FROM json_each(s -> 'properties') AS p)
+                                     ecommerce_api._docs_properties(p.value)), '' ORDER BY p.n)
+              FROM json_each(s -> 'properties') WITH ORDINALITY AS p(key, value, n))
         || '</table>';
 END
 $$;
 
 -- One operation as an HTML section.
-CREATE FUNCTION ecommerce_api._docs_operation(doc json, path text, method text, op json) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE FUNCTION ecommerce_api._docs_operation(doc jsonb, path text, method text, op json) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
     SELECT format('<section class="op" id="op-%s"><h3><span class="method %s">%s</span> <code>%s</code></h3>',
                   ecommerce_api._html(op ->> 'operationId'), ecommerce_api._html(method),
                   ecommerce_api._html(upper(method)), ecommerce_api._html(path))
         || format('<p><strong>%s</strong></p>', ecommerce_api._html(op ->> 'summary'))
-        || coalesce(format('<p>%s</p>', ecommerce_api._html(op ->> 'description')), '')
+        || coalesce('<p>' || ecommerce_api._html(op ->> 'description') || '</p>', '')
         || CASE WHEN op -> 'security' IS NOT NULL THEN
                '<p class="auth">Needs a bearer token when <code>ecommerce_api.auth_mode = required</code> (see <a href="#authentication">Authentication</a>).</p>'
            ELSE '' END
@@ -3685,7 +3707,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                                  FROM json_each(x.resp -> 'content') AS c), 'none')), '' ORDER BY r.n)
               FROM json_each(op -> 'responses') WITH ORDINALITY AS r(key, value, n),
                    LATERAL ecommerce_api._oa_resolve(doc, r.value) AS x(resp))
-        || '</table></section>'
+        || '</table></section>');
+END
 $$;
 
 -- GET /docs
@@ -3693,6 +3716,7 @@ CREATE FUNCTION ecommerce_api.api_docs() RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     doc  json := ecommerce_api._openapi();
+    docb jsonb := doc::jsonb;    -- for looking up references
     page text;
 BEGIN
     page := format('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s %s</title>',
@@ -3732,7 +3756,7 @@ BEGIN
         || '</ul><p><a href="#schemas">Schemas</a> | <a href="#responses">Shared responses</a> | <a href="#authentication">Authentication</a></p></nav>'
         -- every operation, in the document's order
         || '<h2>Paths</h2>'
-        || (SELECT string_agg(ecommerce_api._docs_operation(doc, p.key, o.key, o.value), '' ORDER BY p.n, o.n)
+        || (SELECT string_agg(ecommerce_api._docs_operation(docb, p.key, o.key, o.value), '' ORDER BY p.n, o.n)
               FROM json_each(doc -> 'paths') WITH ORDINALITY AS p(key, value, n),
                    json_each(p.value) WITH ORDINALITY AS o(key, value, n))
         -- the components

@@ -164,7 +164,7 @@ cases (schema, field, rule, bad, good) AS (
       FROM props WHERE def ? 'exclusiveMinimum'
     UNION ALL
     SELECT schema, field, 'maximum',
-           to_jsonb((def ->> 'maximum')::numeric + CASE WHEN def ->> 'type' = 'integer' THEN 1 ELSE 0.01 END),
+           to_jsonb((def ->> 'maximum')::numeric + CASE WHEN def -> 'type' @> '"integer"' THEN 1 ELSE 0.01 END),
            def -> 'maximum'
       FROM props WHERE def ? 'maximum'
     UNION ALL
@@ -184,7 +184,7 @@ cases (schema, field, rule, bad, good) AS (
     UNION ALL
     -- null: refused where the schema's types do not include it
     SELECT schema, field, CASE WHEN nullable THEN 'null allowed' ELSE 'null refused' END,
-           CASE WHEN NOT nullable THEN 'null' END, CASE WHEN nullable THEN 'null'::jsonb END
+           CASE WHEN NOT nullable THEN 'null'::jsonb END, CASE WHEN nullable THEN 'null'::jsonb END
       FROM props,
            LATERAL (SELECT coalesce(prop -> 'type' ? 'null', false)
                         OR coalesce(prop -> 'anyOf' @> '[{"type": "null"}]', false)) AS n(nullable))
@@ -251,9 +251,9 @@ BEGIN
         RETURN;
     END IF;
     IF t = 'object' THEN
-        RETURN QUERY SELECT format('%s: %s missing', at, r)
-                       FROM jsonb_array_elements_text(s -> 'required') AS r
-                      WHERE value -> r IS NULL;
+        RETURN QUERY SELECT format('%s: %s missing', at, r.f)
+                       FROM jsonb_array_elements_text(s -> 'required') AS r(f)
+                      WHERE value -> r.f IS NULL;
         FOR p IN SELECT key, v FROM jsonb_each(s -> 'properties') AS e(key, v) LOOP
             IF value -> p.key IS NOT NULL THEN
                 RETURN QUERY SELECT pg_temp.shape_problems(doc, p.v, value -> p.key, at || '.' || p.key);
