@@ -3400,7 +3400,7 @@ BEGIN
             json_strip_nulls(json_build_object(
                 '400', bad_request,
                 '404', 'Entity with id N not found'
-                       || CASE WHEN refers_to IS NOT NULL THEN '; or ' || refers_to || ' with id N not found' END || '.',
+                       || coalesce('; or ' || refers_to || ' with id N not found', '') || '.',
                 '409', update_conflict)),
             true, true),
         'delete', ecommerce_api._oa_operation(

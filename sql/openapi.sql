@@ -66,8 +66,8 @@ SELECT k.kind || '/' || c.key AS unused
  ORDER BY 1;
 
 -- Answers: each operation has exactly one success; a body brings 413 and
--- 422, a parameter 422; an operation that needs a token in required mode
--- lists 401 and 403; a resource's answer schema is its own.
+-- 422, a parameter 422, an id in the path 404; an operation that needs a
+-- token in required mode lists 401 and 403.
 SELECT path, method, array_agg(s ORDER BY s) AS successes
   FROM operations, jsonb_object_keys(op -> 'responses') AS s
  WHERE s LIKE '2%'
@@ -75,6 +75,7 @@ SELECT path, method, array_agg(s ORDER BY s) AS successes
 SELECT path, method, 'missing ' || need
   FROM operations,
        LATERAL (VALUES ('413', op ? 'requestBody'), ('422', op ? 'requestBody' OR op ? 'parameters'),
+                       ('404', path LIKE '%{id}%'),
                        ('401', op ? 'security'), ('403', op ? 'security')) AS n(need, applies)
  WHERE applies AND NOT op -> 'responses' ? need;
 SELECT method, path, op -> 'responses' -> '404' ->> 'description' AS "404", op -> 'responses' -> '409' ->> 'description' AS "409"
