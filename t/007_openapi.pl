@@ -254,6 +254,8 @@ for my $o (sort { $rank{ $a->[0] } <=> $rank{ $b->[0] } } @operations)
 	$checked++;
 	if ($body_schema)
 	{
+		# the same again: a duplicate where names must be unique
+		check_answer($op, $method, $url, $body, 'the same body again') if $method eq 'POST';
 		check_answer($op, $method, $url, '[]', 'body not an object', 422);
 		check_answer($op, $method, $url, '{"broken', 'malformed JSON', 422);
 	}
