@@ -256,6 +256,7 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
 /*
  * A route's answer is JSON unless the route says otherwise (GET /docs is
  * HTML); that applies to its success only, since its errors are JSON.
+ * (Held answers are writes' and always JSON.)
  */
 static const char *
 answer_content_type(const ApiRoute *route, int status)
