@@ -3352,6 +3352,8 @@ CREATE FUNCTION ecommerce_api._oa_resource_paths(
     public_read boolean, public_create boolean)
 RETURNS TABLE (path text, item json, k integer)
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    a_one text := CASE WHEN one ~ '^[aeiou]' THEN 'an ' ELSE 'a ' END || one;    -- "an order"
 BEGIN
     RETURN QUERY
     SELECT base || '/', json_build_object(
@@ -3372,7 +3374,7 @@ BEGIN
                        json_build_object('type', 'array', 'items', ecommerce_api._oa_ref('schemas', schema))),
             '{}', true, NOT public_read),
         'post', ecommerce_api._oa_operation(
-            name || '_create', name, 'Create ' || one, NULL,
+            name || '_create', name, 'Create ' || a_one, NULL,
             NULL, schema || 'Create',
             '201', ecommerce_api._oa_success('The created ' || one || '.', 'application/json',
                        ecommerce_api._oa_ref('schemas', schema)),
@@ -3385,14 +3387,14 @@ BEGIN
     UNION ALL
     SELECT base || '/id/{id}', json_build_object(
         'get', ecommerce_api._oa_operation(
-            name || '_get', name, 'Get ' || one, NULL,
+            name || '_get', name, 'Get ' || a_one, NULL,
             json_build_array(ecommerce_api._oa_ref('parameters', 'id')), NULL,
             '200', ecommerce_api._oa_success('The ' || one || '.', 'application/json',
                        ecommerce_api._oa_ref('schemas', schema)),
             '{"404": "Entity with id N not found."}', true, NOT public_read),
         'put', ecommerce_api._oa_operation(
             name || '_update', name,
-            CASE WHEN update_schema IS NULL THEN 'Replace ' ELSE 'Update ' END || one,
+            CASE WHEN update_schema IS NULL THEN 'Replace ' ELSE 'Update ' END || a_one,
             CASE WHEN update_schema IS NULL
                  THEN 'A full body, validated as for POST. An optional field absent from the body keeps its current value; null clears a nullable one.'
                  ELSE 'A partial update: only the keys sent change.' END,
@@ -3407,7 +3409,7 @@ BEGIN
                 '409', update_conflict)),
             true, true),
         'delete', ecommerce_api._oa_operation(
-            name || '_delete', name, 'Delete ' || one, NULL,
+            name || '_delete', name, 'Delete ' || a_one, NULL,
             json_build_array(ecommerce_api._oa_ref('parameters', 'id')), NULL,
             '204', ecommerce_api._oa_success('Deleted; no body.'),
             json_strip_nulls(json_build_object(
