@@ -289,4 +289,17 @@ unlike($html, qr{https?:|<link|src=|url\(}i, 'nothing loaded from elsewhere');
 like($html, qr{Bearer &lt;token&gt;}, 'the document\'s text is escaped');
 is($api->request('GET', '/docs/')->{status}, 200, '/docs/ too');
 
+# Without the extension both answer 503 (which they list), and the page's
+# error is JSON like every error: HTML is only the page itself.
+$node->safe_psql('postgres', 'DROP EXTENSION ecommerce_api');
+for my $path ('/openapi.json', '/docs')
+{
+	$res = $api->request('GET', $path);
+	is($res->{status}, 503, "GET $path without the extension: 503");
+	ok($doc->{paths}{$path}{get}{responses}{503}, "GET $path lists 503");
+	like($res->{headers}{'content-type'}, qr{^application/json\b}, "GET $path: the error is JSON");
+}
+$node->safe_psql('postgres', 'CREATE EXTENSION ecommerce_api');
+is($api->request('GET', '/docs')->{status}, 200, '/docs again once the extension is back');
+
 done_testing();
