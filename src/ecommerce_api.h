@@ -131,6 +131,7 @@ typedef struct ApiRoute
 	int			success_status;
 	int			nargs;
 	RouteArg	args[EAPI_MAX_ROUTE_ARGS];
+	const char *content_type;	/* of the success answer; NULL = JSON */
 } ApiRoute;
 
 typedef enum RouteMatch

@@ -515,6 +515,19 @@ rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
  * ----------------------------------------------------------------------
  */
 
+/*
+ * A route's answer is JSON unless the route says otherwise (GET /docs is
+ * HTML); that applies to its success only, since its errors are JSON.
+ * (Held answers are writes' and always JSON.)
+ */
+static const char *
+answer_content_type(const ApiRoute *route, int status)
+{
+	if (route->content_type && status == route->success_status)
+		return route->content_type;
+	return "application/json";
+}
+
 /* Keep an answer until its commit is flushed; see held_requests. */
 static enum MHD_Result
 hold_response(struct MHD_Connection *conn, HttpRequest *req, ApiResult *result,
@@ -645,8 +658,10 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	else if (result.status == MHD_HTTP_UNAUTHORIZED)
 		ret = send_unauthorized(conn, req, &result, request_id);
 	else
-		ret = send_response(conn, req, result.status, result.body.data,
-							result.body.len, request_id, NULL);
+		ret = send_typed_response(conn, req, result.status,
+								  answer_content_type(route, result.status),
+								  result.body.data, result.body.len,
+								  request_id, NULL);
 	if (eapi_log_requests)
 		elog(LOG, "%s %s %d %.2fms request_id=%s",
 			 method, url, result.status, elapsed_ms(req), request_id);
