@@ -3138,12 +3138,12 @@ BEGIN
     }$j$::json),
     (91, 'LoginResponse', $j${
         "type": "object",
-        "required": ["id_key", "name"],
+        "required": ["id_key", "name", "token"],
         "properties": {
             "id_key": {"type": "integer", "format": "int64"},
             "name": {"type": "string"},
             "token": {"type": "string",
-                      "description": "A signed bearer token carrying the client id, the admin flag and an expiry: send it as 'Authorization: Bearer <token>' (see bearerAuth)."}
+                      "description": "A signed bearer token (an HS256 JWT) carrying the client id, the admin flag and an expiry (ecommerce_api.token_lifetime): send it as 'Authorization: Bearer <token>' (see bearerAuth)."}
         }
     }$j$::json),
     -- checkout -------------------------------------------------------------
