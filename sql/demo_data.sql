@@ -2,33 +2,7 @@
 -- demo data: load_demo_data(scale) on an empty schema, its counts and its
 -- consistency, refusal on a non-empty schema, replace.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
-RESET client_min_messages;
-SET search_path = ecommerce_api, public;
-TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
-\pset tuples_only on
-\pset format unaligned
-\set SHOW_CONTEXT never
-
--- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
--- gateway does (text in, text out); returns the response text, '<NULL>' for a
--- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
--- effects are then rolled back, as the gateway rolls back the request).
-CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-BEGIN
-    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
-                   (SELECT string_agg(format('$1[%s]', i), ', ')
-                      FROM generate_subscripts(args, 1) AS i))
-       INTO result USING args;
-    RETURN coalesce(result, '<NULL>');
-EXCEPTION WHEN OTHERS THEN
-    RETURN format('[%s] %s', sqlstate, sqlerrm);
-END
-$f$;
+\i sql/regress_setup.psql
 
 SELECT ecommerce_api.load_demo_data(1);
 -- not on data already there

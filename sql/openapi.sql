@@ -6,13 +6,7 @@
 -- order, types), the HTML page against the document.  t/007_openapi.pl
 -- checks the statuses over HTTP.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
-RESET client_min_messages;
-SET search_path = ecommerce_api, public;
-TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
-\pset tuples_only on
-\pset format unaligned
+\i sql/regress_setup.psql
 
 -- The document, as json (keys in the order written) and as jsonb.
 CREATE TEMP TABLE d AS SELECT ecommerce_api.api_openapi()::json AS j, ecommerce_api.api_openapi()::jsonb AS doc;

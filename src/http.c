@@ -99,6 +99,15 @@ static XLogRecPtr held_flush_lsn = InvalidXLogRecPtr;
  * ----------------------------------------------------------------------
  */
 
+/*
+ * The response headers a page from another origin may read (CORS exposes
+ * only a few "simple" ones unless told): the request id to quote in a bug
+ * report, the timing, the rate-limit budget and a 401's challenge.
+ */
+#define CORS_EXPOSED_HEADERS \
+	"X-Request-ID, X-Response-Time, X-RateLimit-Limit, X-RateLimit-Remaining, " \
+	"X-RateLimit-Reset, Retry-After, WWW-Authenticate"
+
 /* The Access-Control-Allow-Origin value for this request, or NULL. */
 static const char *
 cors_origin(struct MHD_Connection *conn)
@@ -213,6 +222,9 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 		MHD_add_response_header(response,
 								MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
 								origin);
+		MHD_add_response_header(response,
+								MHD_HTTP_HEADER_ACCESS_CONTROL_EXPOSE_HEADERS,
+								CORS_EXPOSED_HEADERS);
 		if (strcmp(origin, "*") != 0)
 			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
 	}

@@ -47,6 +47,12 @@ is($res->{headers}{'content-type'}, 'application/json', 'JSON content type');
 like($res->{headers}{'x-response-time'}, qr/^\d+(\.\d+)?ms$/, 'X-Response-Time');
 like($res->{headers}{'x-request-id'}, qr/^[0-9a-f-]{36}$/, 'generated X-Request-ID');
 is($res->{headers}{'access-control-allow-origin'}, '*', 'CORS origin on responses');
+# a page from another origin may read the request id, the timing, the
+# rate-limit budget and a 401's challenge
+is_deeply([ sort map { lc } split /,\s*/, $res->{headers}{'access-control-expose-headers'} // '' ],
+	[ sort map { lc } qw(X-Request-ID X-Response-Time X-RateLimit-Limit X-RateLimit-Remaining
+		X-RateLimit-Reset Retry-After WWW-Authenticate) ],
+	'Access-Control-Expose-Headers names our own headers');
 
 # --- CREATE EXTENSION while serving: 200 without a restart
 $node->safe_psql('postgres', 'CREATE EXTENSION ecommerce_api CASCADE');
