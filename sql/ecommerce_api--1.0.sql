@@ -4279,36 +4279,21 @@ BEGIN
         END IF;
         v_claimed := ecommerce_api._int_text(args[3]);
 
-    -- creates: args = (body)
-    WHEN 'POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout' THEN
-        v_doc := ecommerce_api._body(args[1]);
-        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
+    -- creates: args = (body), checked below
+    WHEN 'POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+         'POST /order_details' THEN
+        NULL;
 
-    -- one row: args = (id[, body])
-    WHEN 'GET /addresses/id/{id}', 'DELETE /addresses/id/{id}' THEN
+    -- one row: args = (id[, body]); a PUT's body is checked below
+    WHEN 'GET /addresses/id/{id}', 'PUT /addresses/id/{id}', 'DELETE /addresses/id/{id}' THEN
         SELECT a.client_id INTO v_owner FROM ecommerce_api.addresses a
          WHERE a.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-    WHEN 'PUT /addresses/id/{id}' THEN
-        SELECT a.client_id INTO v_owner FROM ecommerce_api.addresses a
-         WHERE a.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-        v_doc := ecommerce_api._body(args[2]);
-        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
-    WHEN 'GET /bills/id/{id}', 'DELETE /bills/id/{id}' THEN
+    WHEN 'GET /bills/id/{id}', 'PUT /bills/id/{id}', 'DELETE /bills/id/{id}' THEN
         SELECT b.client_id INTO v_owner FROM ecommerce_api.bills b
          WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-    WHEN 'PUT /bills/id/{id}' THEN
-        SELECT b.client_id INTO v_owner FROM ecommerce_api.bills b
-         WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-        v_doc := ecommerce_api._body(args[2]);
-        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
-    WHEN 'GET /orders/id/{id}', 'DELETE /orders/id/{id}' THEN
+    WHEN 'GET /orders/id/{id}', 'PUT /orders/id/{id}', 'DELETE /orders/id/{id}' THEN
         SELECT o.client_id INTO v_owner FROM ecommerce_api.orders o
          WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-    WHEN 'PUT /orders/id/{id}' THEN
-        SELECT o.client_id INTO v_owner FROM ecommerce_api.orders o
-         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-        v_doc := ecommerce_api._body(args[2]);
-        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
 
     -- order lines, through their order
     WHEN 'GET /order_details' THEN
@@ -4318,26 +4303,27 @@ BEGIN
             SELECT coalesce(max(o.client_id), 0) INTO v_owner FROM ecommerce_api.orders o
              WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[3]));
         END IF;
-    WHEN 'POST /order_details' THEN
-        v_doc := ecommerce_api._body(args[1]);
-        SELECT o.client_id INTO v_claimed FROM ecommerce_api.orders o
-         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'order_id'));
-    WHEN 'GET /order_details/id/{id}', 'DELETE /order_details/id/{id}' THEN
+    WHEN 'GET /order_details/id/{id}', 'PUT /order_details/id/{id}',
+         'DELETE /order_details/id/{id}' THEN
         SELECT o.client_id INTO v_owner
           FROM ecommerce_api.order_details d JOIN ecommerce_api.orders o ON o.id_key = d.order_id
          WHERE d.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-    WHEN 'PUT /order_details/id/{id}' THEN
-        SELECT o.client_id INTO v_owner
-          FROM ecommerce_api.order_details d JOIN ecommerce_api.orders o ON o.id_key = d.order_id
-         WHERE d.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
-        v_doc := ecommerce_api._body(args[2]);
-        SELECT o.client_id INTO v_claimed FROM ecommerce_api.orders o
-         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'order_id'));
 
     ELSE
         -- admin only
         RAISE EXCEPTION USING ERRCODE = 'EA403', MESSAGE = 'Not enough permissions';
     END CASE;
+
+    -- the body (a write's last argument) names a client, or an order of one
+    IF route IN ('POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+                 'PUT /addresses/id/{id}', 'PUT /bills/id/{id}', 'PUT /orders/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
+    ELSIF route IN ('POST /order_details', 'PUT /order_details/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        SELECT o.client_id INTO v_claimed FROM ecommerce_api.orders o
+         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'order_id'));
+    END IF;
 
     -- an order may only name a bill of the caller's
     IF route IN ('POST /orders', 'PUT /orders/id/{id}') THEN
