@@ -30,7 +30,12 @@ ISOLATION = stock_rules
 ISOLATION_OPTS = --temp-instance=tmp_check_iso --temp-config=$(srcdir)/t/regress.conf
 TAP_TESTS = 1
 
-PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+# The version of the SQL objects this library serves: the gateway answers 503
+# while the database's extension is at another one (ALTER EXTENSION ... UPDATE)
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/ecommerce_api.control)
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-DEAPI_EXTENSION_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK = -lmicrohttpd
 
 PG_CONFIG ?= pg_config
@@ -38,6 +43,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): src/ecommerce_api.h
+src/gateway.o: ecommerce_api.control
 
 .PHONY: test demo demo-stop
 test:

@@ -24,20 +24,26 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "replication/syncrep.h"
 #include "replication/walsender.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
@@ -63,11 +69,15 @@ static SPIPlanPtr ping_plan = NULL;
 static SPIPlanPtr health_plan = NULL;
 
 /*
- * Whether the extension was present at the last look.  Looking it up costs a
- * catalog scan, so it is only done while it is missing, or when a statement
- * failed in a way that says its objects may be gone.
+ * Whether the extension was installed, at the version of the SQL objects
+ * this library serves (EAPI_EXTENSION_VERSION, the control file's
+ * default_version), at the last look.  Looking costs a catalog scan, so it is
+ * only done while it is not, after any change to pg_proc (CREATE, DROP or
+ * ALTER EXTENSION all change functions; see forget_extension_state), or when
+ * a statement failed in a way that says its objects may be gone.
  */
-static bool extension_present = false;
+static bool extension_ready = false;
+static bool extension_watch_registered = false;
 
 /* Set the body to {"detail": "<detail>"}. */
 void
@@ -377,6 +387,60 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 }
 
 /*
+ * Syscache callback: a function was created, changed or dropped somewhere in
+ * the database.  The extension may have been dropped, re-created at another
+ * version or updated: look again before the next request.
+ */
+static void
+forget_extension_state(Datum arg, int cacheid, uint32 hashvalue)
+{
+	extension_ready = false;
+}
+
+/*
+ * Why the API's SQL objects cannot serve requests, as the 503's detail, or
+ * NULL when the extension is installed at the version this library serves.
+ * A library newer than the database's objects (a package upgrade before
+ * ALTER EXTENSION ... UPDATE) would call functions that do not exist yet, or
+ * older ones that answer differently: it says so rather than half-serving.
+ */
+static char *
+extension_unready_reason(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(EAPI_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		datum = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(datum);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (version == NULL)
+		return psprintf("Service unavailable: extension \"%s\" is not installed in database \"%s\"; run CREATE EXTENSION %s CASCADE",
+						EAPI_EXTENSION_NAME, eapi_database, EAPI_EXTENSION_NAME);
+	if (strcmp(version, EAPI_EXTENSION_VERSION) != 0)
+		return psprintf("Service unavailable: extension \"%s\" is at version %s in database \"%s\" and this server's library serves version %s; run ALTER EXTENSION %s UPDATE",
+						EAPI_EXTENSION_NAME, version, eapi_database,
+						EAPI_EXTENSION_VERSION, EAPI_EXTENSION_NAME);
+	return NULL;
+}
+
+/*
  * One try at a route, in one transaction.  Returns NULL on success, else the
  * caught error (the transaction is then aborted).
  */
@@ -411,9 +475,23 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 			run_health(request_context, result);
 		else
 		{
-			if (!extension_present)
-				extension_present = OidIsValid(get_extension_oid(EAPI_EXTENSION_NAME, true));
-			if (extension_present && eapi_auth_mode == EAPI_AUTH_REQUIRED)
+			char	   *unready = NULL;
+
+			if (!extension_watch_registered)
+			{
+				CacheRegisterSyscacheCallback(PROCOID, forget_extension_state, (Datum) 0);
+				extension_watch_registered = true;
+			}
+			/* see DDL committed since the last request before deciding */
+			AcceptInvalidationMessages();
+			if (!extension_ready)
+			{
+				unready = extension_unready_reason();
+				extension_ready = (unready == NULL);
+			}
+			if (unready)
+				eapi_json_error(result, 503, unready);
+			else if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
 			{
 				const char *auth_argv[MAX_PLAN_ARGS];
 
@@ -425,16 +503,12 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 							  request_context, &result->body);
 				result->status = route->success_status;
 			}
-			else if (extension_present)
+			else
 			{
 				run_text_plan(route_plan(route), argv, route->nargs, read_only,
 							  request_context, &result->body);
 				result->status = route->success_status;
 			}
-			else
-				eapi_json_error(result, 503,
-								psprintf("Service unavailable: extension \"%s\" is not installed in database \"%s\"; run CREATE EXTENSION %s CASCADE",
-										 EAPI_EXTENSION_NAME, eapi_database, EAPI_EXTENSION_NAME));
 		}
 
 		disable_timeout(STATEMENT_TIMEOUT, false);
@@ -486,9 +560,9 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 			return;
 		if (attempt < MAX_ATTEMPTS)
 		{
-			if (is_missing_object_error(edata->sqlerrcode) && extension_present)
+			if (is_missing_object_error(edata->sqlerrcode) && extension_ready)
 			{
-				extension_present = false;
+				extension_ready = false;
 				continue;
 			}
 			if (is_retryable_error(edata->sqlerrcode))

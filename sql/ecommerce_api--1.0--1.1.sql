@@ -1,0 +1,1396 @@
+/*-------------------------------------------------------------------------
+ *
+ * ecommerce_api--1.0--1.1.sql
+ *		ecommerce_api 1.1: login tokens and the required auth mode, and the
+ *		API's own description (GET /openapi.json, GET /docs).
+ *
+ * ALTER EXTENSION ecommerce_api UPDATE runs it on a 1.0 database, and
+ * CREATE EXTENSION ecommerce_api runs ecommerce_api--1.0.sql and then it, so
+ * a new database and an updated one are built by the same statements.  Its
+ * sections continue 1.0's numbering (1-10).
+ *
+ * Like 1.0's objects, these are schema-qualified; what calls pgcrypto
+ * (_token_sign, _token_verify, rotate_auth_key) pins search_path FROM
+ * CURRENT, which while this script runs is "ecommerce_api, <schemas of
+ * pgcrypto and pg_trgm>, pg_temp" (PostgreSQL builds it from the control
+ * file's "requires"), as for the 1.0 functions that call pgcrypto.
+ *
+ *-------------------------------------------------------------------------
+ */
+
+-- complain if the script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION ecommerce_api UPDATE TO '1.1'" to load this file. \quit
+
+
+/* =========================================================================
+ * Login answers a token (contract section 5)
+ * =========================================================================
+ */
+
+-- POST /api/v1/clients/login.  Unknown email, guest record and wrong password
+-- all answer the same 401, and take the same time: when there is no hash to
+-- check, one is checked anyway (a fixed cost-8 hash of a random string), so
+-- the response time does not tell which emails are registered.  Answers
+-- {id_key, name, token}: the token (section 12) in either auth mode.
+CREATE OR REPLACE FUNCTION ecommerce_api.api_clients_login(body text) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    doc      jsonb := ecommerce_api._body(body);
+    errors   json[];
+    v_client ecommerce_api.clients;
+BEGIN
+    errors := ecommerce_api._login_errors(doc);
+    IF num_nonnulls(VARIADIC errors) > 0 THEN
+        PERFORM ecommerce_api._validate(errors);
+    END IF;
+    SELECT * INTO v_client FROM ecommerce_api.clients c WHERE c.email = ecommerce_api._normalize_email(doc ->> 'email');
+    IF crypt(doc ->> 'password', coalesce(v_client.password, '$2a$08$El7MgMau/o/BQusHQxkSB.zfDj0QPPqGEr/RDOVDfxvUTBXJPAfZm'))
+       IS DISTINCT FROM v_client.password THEN
+        RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid credentials';
+    END IF;
+    RETURN json_build_object('id_key', v_client.id_key, 'name', v_client.name,
+                             'token', ecommerce_api._token_issue(v_client.id_key, v_client.is_admin))::text;
+END
+$$;
+
+
+/* =========================================================================
+ * 11. The API's own description: GET /openapi.json and GET /docs
+ *
+ * _openapi() is the one source of truth: an OpenAPI 3.1 document of every
+ * route router.c serves, with its parameters, bodies, answers and schemas.
+ * GET /openapi.json sends it (api_openapi); GET /docs sends an HTML page
+ * rendered from that same document (api_docs), so the two cannot disagree.
+ *
+ *  - The document is json, not jsonb: json keeps keys in the order written,
+ *    so schemas list their properties in the contract's order and paths come
+ *    in the contract's order.  json_strip_nulls() at the end re-serializes it
+ *    compactly (and drops the keys left null by the builders below).
+ *  - Schemas are written once, as JSON literals, under components.schemas;
+ *    everything else refers to them with $ref.
+ *  - The five routes of a resource are generated from one row each, as
+ *    router.c's RESOURCE_ROUTES generates them; the other routes are written
+ *    out one by one.  operationId is the route's SQL function without "api_".
+ *  - Each operation lists every status it may answer: its success, its own
+ *    refusals (404, 409, 400, 401 with what they mean there), and the ones
+ *    any route may give (413 with a body, 422 with parameters or a body, 429
+ *    when the rate limiter is on, 500, 503; 401/403 where auth_mode =
+ *    required asks for a token).  t/007_openapi.pl calls every operation of
+ *    the document and checks that each answer is one the operation lists.
+ *  - info.version is the installed extension's version (pg_extension).
+ *
+ * Nothing here is on a hot path: the document is built on each call (4 ms;
+ * the page 30 ms), which keeps it exact after ALTER EXTENSION UPDATE and
+ * needs no cache.  The builders that query (FROM, sub-selects) are PL/pgSQL
+ * so that their plans are kept by the worker (see "Conventions" above): as SQL
+ * functions they were planned again on every call (12 ms a document).
+ * ========================================================================= */
+
+-- Text made safe for HTML element content and attribute values.
+CREATE FUNCTION ecommerce_api._html(s text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(replace(replace(replace(s,
+               '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+
+-- {"$ref": "#/components/<kind>/<name>"}
+CREATE FUNCTION ecommerce_api._oa_ref(kind text, name text) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT json_build_object('$ref', '#/components/' || kind || '/' || name)
+$$;
+
+-- The shared answer (components.responses) of a failure status.
+CREATE FUNCTION ecommerce_api._oa_response_name(status text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE status
+        WHEN '400' THEN 'BadRequest'
+        WHEN '401' THEN 'Unauthorized'
+        WHEN '403' THEN 'Forbidden'
+        WHEN '404' THEN 'NotFound'
+        WHEN '405' THEN 'MethodNotAllowed'
+        WHEN '409' THEN 'Conflict'
+        WHEN '413' THEN 'PayloadTooLarge'
+        WHEN '422' THEN 'ValidationFailed'
+        WHEN '429' THEN 'TooManyRequests'
+        WHEN '500' THEN 'InternalError'
+        WHEN '503' THEN 'ServiceUnavailable'
+    END
+$$;
+
+-- components.schemas: the bodies and answers of the routes, in contract
+-- order.  Response schemas require every field (absent values are written
+-- as null); request schemas require what the validators of section 6
+-- require (sql/openapi.sql checks that the two agree) and take null for an
+-- optional field ("no value").
+CREATE FUNCTION ecommerce_api._oa_schemas() RETURNS json
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    WITH
+    -- the fields of an order's body, shared by POST (OrderCreate) and the
+    -- partial PUT (OrderUpdate), which differ only in what they require
+    order_fields(props) AS (SELECT $j${
+        "date": {"type": ["string", "null"], "examples": ["2026-11-27T21:51:40"],
+                 "description": "ISO-8601 datetime without zone, taken as UTC. Default: now."},
+        "total": {"type": "number", "minimum": 0, "maximum": 999999999999.99,
+                  "description": "Rounded half-up to cents."},
+        "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+        "status": {"anyOf": [{"$ref": "#/components/schemas/OrderStatus"}, {"type": "null"}], "default": 1,
+                   "description": "Setting 4 (CANCELED) returns the order's stock; a canceled order cannot change status again (409)."},
+        "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."},
+        "bill_id": {"type": "integer", "format": "int64", "description": "An existing bill (404 otherwise)."}
+    }$j$::json)
+    SELECT json_object_agg(s.name, s.schema ORDER BY s.n)
+      FROM order_fields o,
+           LATERAL (VALUES
+    -- errors ---------------------------------------------------------------
+    (1, 'HTTPError', $j${
+        "type": "object",
+        "description": "Every refusal but a validation failure.",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string", "examples": ["Entity with id 5 not found"]}}
+    }$j$::json),
+    (2, 'ValidationErrorItem', $j${
+        "type": "object",
+        "description": "One problem of a request, as pydantic v2 reports it.",
+        "required": ["type", "loc", "msg", "input"],
+        "properties": {
+            "type": {"type": "string", "examples": ["string_too_short"],
+                     "description": "missing, string_type, string_too_short, string_too_long, int_parsing, float_parsing, greater_than, greater_than_equal, less_than_equal, enum, literal_error, value_error, date_parsing, datetime_parsing, model_attributes_type, list_type, too_short, too_long, json_invalid, ..."},
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]}, "examples": [["body", "price"]],
+                    "description": "Where: [\"body\", field], [\"body\", \"items\", index, field], [\"query\", name], [\"path\", \"id\"]; malformed JSON is [\"body\", character position]."},
+            "msg": {"type": "string", "examples": ["String should have at least 1 character"]},
+            "input": {"description": "The value refused (for a missing field, the object it is missing from)."},
+            "ctx": {"type": "object", "description": "The constraint that failed, e.g. {\"min_length\": 1}."}
+        }
+    }$j$::json),
+    (3, 'ValidationError', $j${
+        "type": "object",
+        "description": "FastAPI's validation answer: every problem of the request at once, path, query and body together.",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationErrorItem"}}}
+    }$j$::json),
+    (4, 'RateLimitError', $j${
+        "type": "object",
+        "required": ["detail", "retry_after"],
+        "properties": {
+            "detail": {"type": "string", "examples": ["Rate limit exceeded. Maximum 100 requests per 60 seconds."]},
+            "retry_after": {"type": "integer", "description": "Seconds to wait."}
+        }
+    }$j$::json),
+    -- enums: integers on the wire ------------------------------------------
+    (5, 'DeliveryMethod', $j${
+        "type": "integer", "enum": [1, 2, 3],
+        "description": "1 DRIVE_THRU, 2 ON_HAND, 3 HOME_DELIVERY",
+        "x-enum-varnames": ["DRIVE_THRU", "ON_HAND", "HOME_DELIVERY"]
+    }$j$::json),
+    (6, 'OrderStatus', $j${
+        "type": "integer", "enum": [1, 2, 3, 4],
+        "description": "1 PENDING, 2 IN_PROGRESS, 3 DELIVERED, 4 CANCELED",
+        "x-enum-varnames": ["PENDING", "IN_PROGRESS", "DELIVERED", "CANCELED"]
+    }$j$::json),
+    (7, 'PaymentType', $j${
+        "type": "integer", "enum": [1, 2, 3, 4, 5],
+        "description": "1 CASH, 2 CARD, 3 DEBIT, 4 CREDIT, 5 BANK_TRANSFER",
+        "x-enum-varnames": ["CASH", "CARD", "DEBIT", "CREDIT", "BANK_TRANSFER"]
+    }$j$::json),
+    -- categories -----------------------------------------------------------
+    (10, 'Category', $j${
+        "type": "object",
+        "required": ["id_key", "name"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"}
+        }
+    }$j$::json),
+    (11, 'CategoryCreate', $j${
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100,
+                     "description": "Unique as written (409 otherwise)."}
+        }
+    }$j$::json),
+    -- products -------------------------------------------------------------
+    (20, 'Product', $j${
+        "type": "object",
+        "required": ["id_key", "name", "description", "price", "stock", "category_id", "category"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "price": {"type": "number", "examples": [19.99]},
+            "stock": {"type": "integer"},
+            "category_id": {"type": ["integer", "null"], "format": "int64"},
+            "category": {"anyOf": [{"$ref": "#/components/schemas/Category"}, {"type": "null"}],
+                         "description": "The product's category, null when it has none."}
+        }
+    }$j$::json),
+    (21, 'ProductCreate', $j${
+        "type": "object",
+        "required": ["name", "price"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": {"type": ["string", "null"], "maxLength": 2000},
+            "price": {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99,
+                      "description": "Rounded half-up to cents; the rounded price must be > 0."},
+            "stock": {"type": ["integer", "null"], "minimum": 0, "maximum": 2147483647, "default": 0,
+                      "description": "On PUT, absent keeps the current stock."},
+            "category_id": {"type": ["integer", "null"], "format": "int64",
+                            "description": "An existing category (404 otherwise), or null."}
+        }
+    }$j$::json),
+    -- clients --------------------------------------------------------------
+    (30, 'Client', $j${
+        "type": "object",
+        "description": "Never carries the password.",
+        "required": ["id_key", "name", "lastname", "email", "telephone", "is_admin"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "lastname": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "telephone": {"type": ["string", "null"]},
+            "is_admin": {"type": "boolean"}
+        }
+    }$j$::json),
+    (31, 'ClientCreate', $j${
+        "type": "object",
+        "description": "is_admin is ignored on input.",
+        "required": ["name", "lastname", "email"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "lastname": {"type": "string", "minLength": 1, "maxLength": 100},
+            "email": {"type": "string", "format": "email", "maxLength": 254,
+                      "description": "One @, a non-empty local part, a dotted domain. The domain is stored lower-case; unique (409 otherwise)."},
+            "telephone": {"type": ["string", "null"], "maxLength": 30},
+            "password": {"type": ["string", "null"], "minLength": 1, "maxLength": 128, "writeOnly": true,
+                         "description": "Stored as a bcrypt hash. A client created without one is a guest that can never log in; on PUT, a password changes it and absent keeps it."}
+        }
+    }$j$::json),
+    -- addresses ------------------------------------------------------------
+    (40, 'Address', $j${
+        "type": "object",
+        "required": ["id_key", "street", "number", "city", "client_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "street": {"type": ["string", "null"]},
+            "number": {"type": ["string", "null"]},
+            "city": {"type": ["string", "null"]},
+            "client_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (41, 'AddressCreate', $j${
+        "type": "object",
+        "required": ["client_id"],
+        "properties": {
+            "street": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+            "number": {"type": ["string", "null"], "maxLength": 20},
+            "city": {"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."}
+        }
+    }$j$::json),
+    -- bills ----------------------------------------------------------------
+    (50, 'Bill', $j${
+        "type": "object",
+        "required": ["id_key", "bill_number", "discount", "date", "total", "payment_type", "client_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "bill_number": {"type": "string"},
+            "discount": {"type": ["number", "null"]},
+            "date": {"type": "string", "format": "date"},
+            "total": {"type": "number"},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "client_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (51, 'BillCreate', $j${
+        "type": "object",
+        "required": ["bill_number", "date", "total", "payment_type", "client_id"],
+        "properties": {
+            "bill_number": {"type": "string", "minLength": 1, "maxLength": 50,
+                            "description": "Unique as written (409 otherwise)."},
+            "discount": {"type": ["number", "null"], "minimum": 0, "maximum": 999999999999.99},
+            "date": {"type": "string", "format": "date",
+                     "description": "YYYY-MM-DD; a datetime whose time is zero is accepted too."},
+            "total": {"type": "number", "minimum": 0, "maximum": 999999999999.99},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."}
+        }
+    }$j$::json),
+    -- orders ---------------------------------------------------------------
+    (60, 'Order', $j${
+        "type": "object",
+        "required": ["id_key", "date", "total", "delivery_method", "status", "client_id", "bill_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "date": {"type": "string", "examples": ["2026-11-27T21:51:40"],
+                     "description": "ISO-8601 datetime without zone (UTC), 'T' separator, fractional seconds only when not zero."},
+            "total": {"type": "number"},
+            "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+            "status": {"$ref": "#/components/schemas/OrderStatus"},
+            "client_id": {"type": "integer", "format": "int64"},
+            "bill_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (61, 'OrderCreate', json_build_object(
+        'type', 'object',
+        'required', json_build_array('total', 'delivery_method', 'client_id', 'bill_id'),
+        'properties', o.props)),
+    (62, 'OrderUpdate', json_build_object(
+        'type', 'object',
+        'description', 'A partial update: only the keys sent change, and none is required; a key that is sent must be valid ("total": null is 422).',
+        'properties', o.props)),
+    -- order lines ----------------------------------------------------------
+    (70, 'LineProduct', $j${
+        "type": "object",
+        "description": "The product of an order line.",
+        "required": ["id_key", "name", "price"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "price": {"type": "number"}
+        }
+    }$j$::json),
+    (71, 'OrderDetail', $j${
+        "type": "object",
+        "required": ["id_key", "quantity", "price", "order_id", "product_id", "product"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "quantity": {"type": "integer"},
+            "price": {"type": "number"},
+            "order_id": {"type": "integer", "format": "int64"},
+            "product_id": {"type": "integer", "format": "int64"},
+            "product": {"$ref": "#/components/schemas/LineProduct"}
+        }
+    }$j$::json),
+    (72, 'OrderDetailCreate', $j${
+        "type": "object",
+        "description": "Taking a line's quantity from stock, or changing it, refuses with 409 when the stock is short; lines of a canceled order cannot be added or changed (409).",
+        "required": ["quantity", "order_id", "product_id"],
+        "properties": {
+            "quantity": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2147483647},
+            "price": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 9999999999.99,
+                      "description": "Checked, not taken: it must be within 0.01 of the product's price (400 otherwise). The line is priced at the product's price."},
+            "order_id": {"type": "integer", "format": "int64", "description": "An existing order (404 otherwise)."},
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."}
+        }
+    }$j$::json),
+    -- reviews --------------------------------------------------------------
+    (80, 'Review', $j${
+        "type": "object",
+        "required": ["id_key", "rating", "comment", "product_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "rating": {"type": "number"},
+            "comment": {"type": ["string", "null"]},
+            "product_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (81, 'ReviewCreate', $j${
+        "type": "object",
+        "required": ["rating", "product_id"],
+        "properties": {
+            "rating": {"type": "number", "minimum": 1, "maximum": 5, "description": "Rounded half-up to two decimals."},
+            "comment": {"type": ["string", "null"], "minLength": 10, "maxLength": 1000},
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."}
+        }
+    }$j$::json),
+    -- login ----------------------------------------------------------------
+    (90, 'LoginRequest', $j${
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string", "writeOnly": true}
+        }
+    }$j$::json),
+    (91, 'LoginResponse', $j${
+        "type": "object",
+        "required": ["id_key", "name", "token"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "token": {"type": "string",
+                      "description": "A signed bearer token (an HS256 JWT) carrying the client id, the admin flag and an expiry (ecommerce_api.token_lifetime): send it as 'Authorization: Bearer <token>' (see bearerAuth)."}
+        }
+    }$j$::json),
+    -- checkout -------------------------------------------------------------
+    (100, 'CheckoutItem', $j${
+        "type": "object",
+        "required": ["product_id", "quantity"],
+        "properties": {
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."},
+            "quantity": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2147483647}
+        }
+    }$j$::json),
+    (101, 'CheckoutRequest', $j${
+        "type": "object",
+        "required": ["client_id", "delivery_method", "payment_type", "items"],
+        "properties": {
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."},
+            "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "items": {"type": "array", "minItems": 1, "maxItems": 1000,
+                      "items": {"$ref": "#/components/schemas/CheckoutItem"},
+                      "description": "Items naming the same product are merged into one line (quantities added)."}
+        }
+    }$j$::json),
+    (102, 'CheckoutResponse', $j${
+        "type": "object",
+        "required": ["order", "bill", "order_details"],
+        "properties": {
+            "order": {"$ref": "#/components/schemas/Order"},
+            "bill": {"$ref": "#/components/schemas/Bill"},
+            "order_details": {"type": "array", "items": {"$ref": "#/components/schemas/OrderDetail"},
+                              "description": "One line per product, in product id order, priced at the products' prices."}
+        }
+    }$j$::json),
+    -- health ---------------------------------------------------------------
+    (110, 'HealthLevel', $j${"type": "string", "enum": ["healthy", "warning", "critical"]}$j$::json),
+    (111, 'Health', $j${
+        "type": "object",
+        "required": ["status", "timestamp", "checks"],
+        "properties": {
+            "status": {"$ref": "#/components/schemas/HealthLevel",
+                       "description": "The worse of the two checks' levels."},
+            "timestamp": {"type": "string", "description": "ISO-8601 datetime without zone (UTC)."},
+            "checks": {
+                "type": "object",
+                "required": ["database", "db_pool"],
+                "properties": {
+                    "database": {
+                        "type": "object",
+                        "required": ["status", "health", "latency_ms", "thresholds"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["up", "down"]},
+                            "health": {"$ref": "#/components/schemas/HealthLevel"},
+                            "latency_ms": {"type": "number", "description": "One round trip through the executor."},
+                            "thresholds": {
+                                "type": "object",
+                                "required": ["warning_ms", "critical_ms"],
+                                "properties": {
+                                    "warning_ms": {"type": "number", "const": 100.0},
+                                    "critical_ms": {"type": "number", "const": 500.0}
+                                }
+                            }
+                        }
+                    },
+                    "db_pool": {
+                        "type": "object",
+                        "description": "The pool is the set of HTTP workers: size is the configured workers, checked_out the busy ones.",
+                        "required": ["health", "size", "checked_in", "checked_out", "overflow", "total_capacity",
+                                     "utilization_percent", "thresholds"],
+                        "properties": {
+                            "health": {"$ref": "#/components/schemas/HealthLevel"},
+                            "size": {"type": "integer"},
+                            "checked_in": {"type": "integer"},
+                            "checked_out": {"type": "integer"},
+                            "overflow": {"type": "integer", "const": 0},
+                            "total_capacity": {"type": "integer"},
+                            "utilization_percent": {"type": "number"},
+                            "thresholds": {
+                                "type": "object",
+                                "required": ["warning_percent", "critical_percent"],
+                                "properties": {
+                                    "warning_percent": {"type": "number", "const": 70.0},
+                                    "critical_percent": {"type": "number", "const": 90.0}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }$j$::json)
+           ) AS s(n, name, schema));
+END
+$$;
+
+-- components.responses: the failures, each with its body.  An operation
+-- refers to them and may say what one means there ("description" beside
+-- "$ref", which OpenAPI 3.1 lets override the shared one).
+CREATE FUNCTION ecommerce_api._oa_responses() RETURNS json
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    SELECT json_object_agg(ecommerce_api._oa_response_name(r.status),
+                           json_build_object(
+                               'description', r.description,
+                               'headers', r.headers,
+                               'content', json_build_object('application/json', json_build_object(
+                                   'schema', ecommerce_api._oa_ref('schemas', r.schema))))
+                           ORDER BY r.status)
+      FROM (VALUES
+        ('400', 'A business rule refused the request.', 'HTTPError', NULL::json),
+        ('401', 'Missing or invalid bearer token (only when ecommerce_api.auth_mode = required).', 'HTTPError', NULL),
+        ('403', 'The token''s client may not do this (only when ecommerce_api.auth_mode = required).', 'HTTPError', NULL),
+        ('404', 'Not found: "Entity with id N not found" for the id of the path, "<Resource> with id N not found" for an id named in the body.', 'HTTPError', NULL),
+        ('405', 'The path exists but does not take this method; the Allow header lists the methods it takes. No operation lists it: it is the answer to the methods a path does not document.',
+         'HTTPError', $j${"Allow": {"schema": {"type": "string"}, "description": "The methods of the path, e.g. \"GET, POST, OPTIONS\"."}}$j$::json),
+        ('409', 'Conflict with the data: a duplicate, stock that is short, a row still referenced, a canceled order.', 'HTTPError', NULL),
+        ('413', 'The request body is larger than ecommerce_api.max_body_size.', 'HTTPError', NULL),
+        ('422', 'The request is invalid: every problem of its path, query and body.', 'ValidationError', NULL),
+        ('429', 'Too many requests from this client (only when the rate limiter is on).', 'RateLimitError',
+         $j${
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+            "X-RateLimit-Limit": {"schema": {"type": "integer"}},
+            "X-RateLimit-Remaining": {"schema": {"type": "integer"}},
+            "X-RateLimit-Reset": {"schema": {"type": "integer"}}
+         }$j$::json),
+        ('500', 'An unexpected failure, logged with the request id ({"detail": "Internal Server Error"}).', 'HTTPError', NULL),
+        ('503', 'Try again later or elsewhere: the request ran past ecommerce_api.statement_timeout, the server is overloaded or lost a concurrency race, the extension is not installed, or a write reached a read-only standby.', 'HTTPError', NULL)
+      ) AS r(status, description, schema, headers));
+END
+$$;
+
+-- One operation.  parameters: a JSON array or NULL; body_schema: the
+-- component of its JSON body, or NULL; success: the response object of
+-- success_status.  failures: {"status": "what it means here" or null for
+-- the shared description, ...}; with common, the statuses any operation may
+-- answer are added: 413 with a body, 422 with parameters or a body, 401 and
+-- 403 when it is protected, 429, 500 and 503.  protected: it needs a token
+-- when ecommerce_api.auth_mode = required (either no token or a bearer token
+-- otherwise, hence the empty requirement beside bearerAuth).
+CREATE FUNCTION ecommerce_api._oa_operation(
+    operation_id text, tag text, summary text, description text,
+    parameters json, body_schema text,
+    success_status text, success json,
+    failures json, common boolean, protected boolean)
+RETURNS json
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    SELECT json_build_object(
+        'tags', json_build_array(tag),
+        'summary', summary,
+        'description', description,
+        'operationId', operation_id,
+        'security', CASE WHEN protected THEN '[{}, {"bearerAuth": []}]'::json END,
+        'parameters', parameters,
+        'requestBody', CASE WHEN body_schema IS NOT NULL THEN
+            json_build_object('required', true,
+                              'content', json_build_object('application/json', json_build_object(
+                                  'schema', ecommerce_api._oa_ref('schemas', body_schema)))) END,
+        'responses', (
+            SELECT json_object_agg(a.status,
+                       CASE WHEN a.status = success_status THEN success
+                            ELSE json_build_object(
+                                     '$ref', '#/components/responses/' || ecommerce_api._oa_response_name(a.status),
+                                     'description', a.description) END
+                       ORDER BY a.status)
+              FROM (SELECT s.status, max(s.description) AS description
+                      FROM (SELECT success_status, NULL::text
+                            UNION ALL
+                            SELECT f.key, f.value FROM json_each_text(failures) AS f
+                            UNION ALL
+                            SELECT c, NULL
+                              FROM unnest(ARRAY[
+                                       CASE WHEN protected THEN '401' END,
+                                       CASE WHEN protected THEN '403' END,
+                                       CASE WHEN body_schema IS NOT NULL THEN '413' END,
+                                       CASE WHEN parameters IS NOT NULL OR body_schema IS NOT NULL THEN '422' END,
+                                       '429', '500', '503']) AS c
+                             WHERE common AND c IS NOT NULL) AS s(status, description)
+                     GROUP BY s.status) a)));
+END
+$$;
+
+-- A success answer: its description and, unless it has no body, its
+-- content (a component or an inline schema).
+CREATE FUNCTION ecommerce_api._oa_success(description text, media_type text DEFAULT NULL,
+                                          schema json DEFAULT NULL)
+RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT json_build_object(
+        'description', description,
+        'content', CASE WHEN media_type IS NOT NULL THEN
+            json_build_object(media_type, json_build_object('schema', schema)) END)
+$$;
+
+-- A query parameter.
+CREATE FUNCTION ecommerce_api._oa_query(name text, schema json, description text) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT json_build_object('name', name, 'in', 'query', 'required', false,
+                             'description', description, 'schema', schema)
+$$;
+
+-- The five routes of a resource (router.c's RESOURCE_ROUTES) as its two
+-- path items, "<base>/" (list, create) and "<base>/id/{id}" (get, replace,
+-- delete).  Arguments: see the call in _openapi().
+CREATE FUNCTION ecommerce_api._oa_resource_paths(
+    base text, name text, one text, schema text, update_schema text,
+    parent_filter text, parent_description text, refers_to text,
+    create_conflict text, update_conflict text, delete_conflict text, bad_request text,
+    public_read boolean, public_create boolean)
+RETURNS TABLE (path text, item json, k integer)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    a_one text := CASE WHEN one ~ '^[aeiou]' THEN 'an ' ELSE 'a ' END || one;    -- "an order"
+BEGIN
+    RETURN QUERY
+    SELECT base || '/', json_build_object(
+        'get', ecommerce_api._oa_operation(
+            name || '_list', name, 'List ' || replace(name, '_', ' '),
+            'A page of ' || replace(name, '_', ' ') || ' ordered by id_key.',
+            CASE WHEN parent_filter IS NULL THEN
+                json_build_array(ecommerce_api._oa_ref('parameters', 'skip'),
+                                 ecommerce_api._oa_ref('parameters', 'limit'))
+            ELSE
+                json_build_array(ecommerce_api._oa_ref('parameters', 'skip'),
+                                 ecommerce_api._oa_ref('parameters', 'limit'),
+                                 ecommerce_api._oa_query(parent_filter, '{"type": "integer", "format": "int64"}',
+                                                         parent_description))
+            END,
+            NULL,
+            '200', ecommerce_api._oa_success('The page, possibly empty.', 'application/json',
+                       json_build_object('type', 'array', 'items', ecommerce_api._oa_ref('schemas', schema))),
+            '{}', true, NOT public_read),
+        'post', ecommerce_api._oa_operation(
+            name || '_create', name, 'Create ' || a_one, NULL,
+            NULL, schema || 'Create',
+            '201', ecommerce_api._oa_success('The created ' || one || '.', 'application/json',
+                       ecommerce_api._oa_ref('schemas', schema)),
+            json_strip_nulls(json_build_object(
+                '400', bad_request,
+                '404', CASE WHEN refers_to IS NOT NULL THEN refers_to || ' with id N not found.' END,
+                '409', create_conflict)),
+            true, NOT public_create)),
+           1
+    UNION ALL
+    SELECT base || '/id/{id}', json_build_object(
+        'get', ecommerce_api._oa_operation(
+            name || '_get', name, 'Get ' || a_one, NULL,
+            json_build_array(ecommerce_api._oa_ref('parameters', 'id')), NULL,
+            '200', ecommerce_api._oa_success('The ' || one || '.', 'application/json',
+                       ecommerce_api._oa_ref('schemas', schema)),
+            '{"404": "Entity with id N not found."}', true, NOT public_read),
+        'put', ecommerce_api._oa_operation(
+            name || '_update', name,
+            CASE WHEN update_schema IS NULL THEN 'Replace ' ELSE 'Update ' END || a_one,
+            CASE WHEN update_schema IS NULL
+                 THEN 'A full body, validated as for POST. An optional field absent from the body keeps its current value; null clears a nullable one.'
+                 ELSE 'A partial update: only the keys sent change.' END,
+            json_build_array(ecommerce_api._oa_ref('parameters', 'id')),
+            coalesce(update_schema, schema || 'Create'),
+            '200', ecommerce_api._oa_success('The updated ' || one || '.', 'application/json',
+                       ecommerce_api._oa_ref('schemas', schema)),
+            json_strip_nulls(json_build_object(
+                '400', bad_request,
+                '404', 'Entity with id N not found'
+                       || coalesce('; or ' || refers_to || ' with id N not found', '') || '.',
+                '409', update_conflict)),
+            true, true),
+        'delete', ecommerce_api._oa_operation(
+            name || '_delete', name, 'Delete ' || a_one, NULL,
+            json_build_array(ecommerce_api._oa_ref('parameters', 'id')), NULL,
+            '204', ecommerce_api._oa_success('Deleted; no body.'),
+            json_strip_nulls(json_build_object(
+                '404', 'Entity with id N not found.',
+                '409', delete_conflict)),
+            true, true)),
+           2;
+END
+$$;
+
+-- The document.
+CREATE FUNCTION ecommerce_api._openapi() RETURNS json
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    SELECT json_strip_nulls(json_build_object(
+        'openapi', '3.1.0',
+        'info', json_build_object(
+            'title', 'ecommerce_api',
+            'version', (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'ecommerce_api'),
+            'summary', 'The REST API of a shop, served from inside PostgreSQL.',
+            'description', $d$The shop's REST API (clients, addresses, categories, products, bills, orders, order lines, reviews), served by the ecommerce_api extension's background workers. Every request is one transaction.
+
+Paths. Every path is served with and without its trailing slash. /clients/... is the same as /api/v1/clients/...; /R/{id} is the same as /R/id/{id} for every resource, clients included; /order-details/... is the same as /order_details/... These aliases are served directly, with no redirect. An unknown path answers 404 {"detail": "Not Found"}; a path with a method it does not take answers 405 with an Allow header; OPTIONS on any path is a CORS preflight (204).
+
+Input is lenient: unknown keys are ignored, numeric strings are accepted for numbers and integers, an integral float is accepted for an integer (booleans are not numbers), and a body with no Content-Type is parsed as JSON. For an optional field, null means "no value". Money is rounded half-up to cents. An id beyond bigint is a valid integer that names nothing (404).
+
+Output: JSON keys come in the order the schemas list them; an absent value is null; datetimes are ISO-8601 without zone (UTC). Every answer carries X-Request-ID (the one sent when it is 1-128 characters of [A-Za-z0-9._:-], else a generated UUID), X-Response-Time and, per ecommerce_api.cors_allowed_origins, Access-Control-Allow-Origin.
+
+Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
+        'tags', $j$[
+            {"name": "categories", "description": "Product categories."},
+            {"name": "products", "description": "The catalog. Stock moves with order lines."},
+            {"name": "clients", "description": "Customers, under /api/v1/clients (alias /clients). Registration and login."},
+            {"name": "addresses", "description": "Client addresses, deleted with their client."},
+            {"name": "bills", "description": "Bills (invoices)."},
+            {"name": "orders", "description": "Orders, and the atomic checkout."},
+            {"name": "order_details", "description": "Order lines (alias /order-details). Their quantities are taken from stock."},
+            {"name": "reviews", "description": "Product reviews, deleted with their product."},
+            {"name": "service", "description": "Health, metrics and this description."}
+        ]$j$::json,
+        'paths', (SELECT json_object_agg(p.path, p.item ORDER BY p.n, p.k) FROM (
+            -- the five routes of each resource, and the routes of its own
+            SELECT r.n, rp.k, rp.path, rp.item
+              FROM (VALUES
+                (1, '/categories', 'categories', 'category', 'Category', NULL, NULL, NULL, NULL,
+                    'Category with name ''...'' already exists.', 'Category with name ''...'' already exists.',
+                    'Cannot delete category N: category has associated products.', NULL, true, false),
+                (2, '/products', 'products', 'product', 'Product', NULL, NULL, NULL, 'Category',
+                    NULL, NULL, 'Cannot delete product N: product has associated sales history.', NULL, true, false),
+                (3, '/api/v1/clients', 'clients', 'client', 'Client', NULL, NULL, NULL, NULL,
+                    'Email already registered.', 'Email already registered.',
+                    'Cannot delete client N: client has associated orders or bills.', NULL, false, true),
+                (4, '/addresses', 'addresses', 'address', 'Address', NULL,
+                    'client_id', 'Only the addresses of this client.', 'Client',
+                    NULL, NULL, NULL, NULL, false, false),
+                (5, '/bills', 'bills', 'bill', 'Bill', NULL,
+                    'client_id', 'Only the bills of this client.', 'Client',
+                    'Bill number ''...'' already exists.', 'Bill number ''...'' already exists.',
+                    'Cannot delete bill N: bill has associated orders.', NULL, false, false),
+                (6, '/orders', 'orders', 'order', 'Order', 'OrderUpdate',
+                    'client_id', 'Only the orders of this client.', 'Client or Bill',
+                    NULL, 'Order N is canceled and cannot be set to status S.', NULL, NULL, false, false),
+                (7, '/order_details', 'order_details', 'order line', 'OrderDetail', NULL,
+                    'order_id', 'Only the lines of this order.', 'Order or Product',
+                    'Insufficient stock for product P. Requested: Q, Available: S; or the order is canceled.',
+                    'Insufficient stock for product P. Requested: Q, Available: S; or the order (old or new) is canceled.',
+                    NULL, 'Price mismatch. Expected P, got Q.', false, false),
+                (8, '/reviews', 'reviews', 'review', 'Review', NULL,
+                    'product_id', 'Only the reviews of this product.', 'Product',
+                    NULL, NULL, NULL, NULL, true, false)
+              ) AS r(n, base, name, one, schema, update_schema, parent_filter, parent_description, refers_to,
+                     create_conflict, update_conflict, delete_conflict, bad_request, public_read, public_create),
+                   LATERAL ecommerce_api._oa_resource_paths(
+                       base => r.base, name => r.name, one => r.one, schema => r.schema,
+                       update_schema => r.update_schema, parent_filter => r.parent_filter,
+                       parent_description => r.parent_description, refers_to => r.refers_to,
+                       create_conflict => r.create_conflict, update_conflict => r.update_conflict,
+                       delete_conflict => r.delete_conflict, bad_request => r.bad_request,
+                       public_read => r.public_read, public_create => r.public_create) AS rp(path, item, k)
+            UNION ALL
+            SELECT 2, 3, '/products/filter', json_build_object('get', ecommerce_api._oa_operation(
+                'products_filter', 'products', 'Search and filter products', NULL,
+                json_build_array(
+                    ecommerce_api._oa_query('search', '{"type": "string"}',
+                        'Case-insensitive substring of the name (% and _ are literal).'),
+                    ecommerce_api._oa_query('category_id', '{"type": "integer", "format": "int64"}', NULL),
+                    ecommerce_api._oa_query('min_price', '{"type": "number"}', 'Inclusive.'),
+                    ecommerce_api._oa_query('max_price', '{"type": "number"}', 'Inclusive.'),
+                    ecommerce_api._oa_query('in_stock_only', '{"type": "boolean", "default": false}',
+                        'Only products with stock > 0 (true/false/1/0).'),
+                    ecommerce_api._oa_query('sort_by',
+                        '{"type": "string", "enum": ["price_asc", "price_desc", "name", "name_asc", "name_desc"]}',
+                        'Default: id_key descending. Ties are broken by id_key (ascending for the ascending sorts).'),
+                    ecommerce_api._oa_ref('parameters', 'skip'),
+                    ecommerce_api._oa_ref('parameters', 'limit')),
+                NULL,
+                '200', ecommerce_api._oa_success('The matching products, possibly none.', 'application/json',
+                           '{"type": "array", "items": {"$ref": "#/components/schemas/Product"}}'),
+                '{}', true, false))
+            UNION ALL
+            SELECT 3, 3, '/api/v1/clients/login', json_build_object('post', ecommerce_api._oa_operation(
+                'clients_login', 'clients', 'Log in',
+                'Checks the password; the answer carries a bearer token for ecommerce_api.auth_mode = required.',
+                NULL, 'LoginRequest',
+                '200', ecommerce_api._oa_success('The client.', 'application/json',
+                           ecommerce_api._oa_ref('schemas', 'LoginResponse')),
+                '{"401": "Invalid credentials: an unknown email, a guest record or a wrong password, all answered alike and in the same time."}',
+                true, false))
+            UNION ALL
+            SELECT 6, 3, '/orders/checkout', json_build_object('post', ecommerce_api._oa_operation(
+                'orders_checkout', 'orders', 'Check out a cart',
+                'Creates the bill (number CHK-<yyyymmdd>-<n>), the order (total computed from the products'' prices) and its lines in one transaction. Any failing item refuses the whole checkout and nothing is written.',
+                NULL, 'CheckoutRequest',
+                '201', ecommerce_api._oa_success('The order, its bill and its lines.', 'application/json',
+                           ecommerce_api._oa_ref('schemas', 'CheckoutResponse')),
+                '{"400": "The order total would exceed 999999999999.99.",
+                  "404": "Client with id N not found, or Product with id N not found (the first missing product in id order).",
+                  "409": "Insufficient stock for product P. Requested: Q, Available: S (the first short product in id order)."}',
+                true, true))
+            UNION ALL
+            SELECT 9, 1, '/health_check/', json_build_object('get', ecommerce_api._oa_operation(
+                'health_check', 'service', 'Health check',
+                'The database''s latency and the pool, which is the set of HTTP workers. Never rate limited.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('The health document.', 'application/json',
+                           ecommerce_api._oa_ref('schemas', 'Health')),
+                '{"500": null, "503": null}', false, false))
+            UNION ALL
+            SELECT 9, 2, '/metrics', json_build_object('get', ecommerce_api._oa_operation(
+                'metrics', 'service', 'Prometheus metrics',
+                'ecommerce_api_requests_total{route,status} (status class 2xx..5xx, route "other" when none matched), the ecommerce_api_request_duration_seconds histogram, ecommerce_api_open_connections, ecommerce_api_busy_workers and ecommerce_api_workers, read from shared memory without a transaction.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('The metrics, in Prometheus text format 0.0.4.', 'text/plain',
+                           '{"type": "string"}'),
+                '{"429": null, "500": null}', false, false))
+            UNION ALL
+            SELECT 9, 3, '/openapi.json', json_build_object('get', ecommerce_api._oa_operation(
+                'openapi', 'service', 'This description', 'The OpenAPI 3.1 document of the API.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('This document.', 'application/json',
+                           '{"type": "object", "description": "An OpenAPI 3.1 document."}'),
+                '{}', true, false))
+            UNION ALL
+            SELECT 9, 4, '/docs', json_build_object('get', ecommerce_api._oa_operation(
+                'docs', 'service', 'This description as a web page',
+                'An HTML page rendered from /openapi.json, self-contained (no scripts, styles or fonts from elsewhere).',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('The page.', 'text/html', '{"type": "string"}'),
+                '{}', true, false))
+        ) AS p(n, k, path, item)),
+        'components', json_build_object(
+            'schemas', ecommerce_api._oa_schemas(),
+            'parameters', $j${
+                "id": {"name": "id", "in": "path", "required": true,
+                       "description": "The id_key. An integer beyond bigint names nothing (404).",
+                       "schema": {"type": "integer", "format": "int64"}},
+                "skip": {"name": "skip", "in": "query", "required": false,
+                         "description": "Rows to skip.",
+                         "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                "limit": {"name": "limit", "in": "query", "required": false,
+                          "description": "Rows to return at most.",
+                          "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+            }$j$::json,
+            'responses', ecommerce_api._oa_responses(),
+            'securitySchemes', json_build_object(
+                'bearerAuth', json_build_object(
+                    'type', 'http',
+                    'scheme', 'bearer',
+                    'bearerFormat', 'JWT',
+                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as "Authorization: Bearer <token>". It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
+END
+$$;
+
+-- GET /openapi.json
+CREATE FUNCTION ecommerce_api.api_openapi() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT ecommerce_api._openapi()::text
+$$;
+
+
+/* ---- GET /docs: the document as an HTML page ----------------------------
+ *
+ * Every piece of text that comes from the document goes through _html().
+ * The page stands alone: its only style is inline and it loads nothing, so
+ * it reads the same offline and without JavaScript.
+ */
+
+-- The component a "#/components/..." reference points to, or the node
+-- itself.  The document comes as jsonb here: a json value is parsed again on
+-- every access, and the page resolves a few hundred references.
+CREATE FUNCTION ecommerce_api._oa_resolve(doc jsonb, node json) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN node ->> '$ref' LIKE '#/%'
+                THEN (doc #> string_to_array(substr(node ->> '$ref', 3), '/'))::json
+                ELSE node END
+$$;
+
+-- A schema's type, as HTML: a link for a component, "X or null", "array of X".
+CREATE FUNCTION ecommerce_api._docs_type(s json) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    name text := substring(s ->> '$ref' FROM '^#/components/schemas/(.*)$');
+BEGIN
+    IF name IS NOT NULL THEN
+        RETURN format('<a href="#schema-%s">%s</a>', ecommerce_api._html(name), ecommerce_api._html(name));
+    ELSIF s -> 'anyOf' IS NOT NULL THEN
+        RETURN (SELECT string_agg(ecommerce_api._docs_type(a), ' or ' ORDER BY n)
+                  FROM json_array_elements(s -> 'anyOf') WITH ORDINALITY AS e(a, n));
+    ELSIF json_typeof(s -> 'type') = 'array' THEN
+        RETURN (SELECT string_agg(ecommerce_api._docs_type(json_build_object('type', t, 'items', s -> 'items')),
+                                  ' or ' ORDER BY n)
+                  FROM json_array_elements_text(s -> 'type') WITH ORDINALITY AS e(t, n));
+    ELSIF s ->> 'type' = 'array' THEN
+        RETURN 'array of ' || ecommerce_api._docs_type(s -> 'items');
+    END IF;
+    RETURN ecommerce_api._html(coalesce(s ->> 'type', 'any'));
+END
+$$;
+
+-- A schema's constraints and description, as HTML (escaped text).
+CREATE FUNCTION ecommerce_api._docs_notes(s json) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    SELECT ecommerce_api._html(concat_ws('; ',
+        nullif(concat_ws(', ',
+            'format ' || (s ->> 'format'),
+            'one of ' || (SELECT string_agg(v, ', ' ORDER BY n)
+                            FROM json_array_elements_text(s -> 'enum') WITH ORDINALITY AS e(v, n)),
+            'always ' || (s ->> 'const'),
+            'length >= ' || (s ->> 'minLength'),
+            'length <= ' || (s ->> 'maxLength'),
+            '>= ' || (s ->> 'minimum'),
+            '> ' || (s ->> 'exclusiveMinimum'),
+            '<= ' || (s ->> 'maximum'),
+            'items >= ' || (s ->> 'minItems'),
+            'items <= ' || (s ->> 'maxItems'),
+            'default ' || (s ->> 'default'),
+            CASE WHEN (s ->> 'writeOnly')::boolean THEN 'write-only' END,
+            'e.g. ' || (s -> 'examples' ->> 0)), ''),
+        s ->> 'description')));
+END
+$$;
+
+-- An object schema's properties as a table; a nested object gets its own
+-- table in its row.
+CREATE FUNCTION ecommerce_api._docs_properties(s json) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF s -> 'properties' IS NULL THEN
+        RETURN '';
+    END IF;
+    RETURN '<table><tr><th>field</th><th>type</th><th>required</th><th>notes</th></tr>'
+        || (SELECT string_agg(format('<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s%s</td></tr>',
+                                     ecommerce_api._html(p.key),
+                                     ecommerce_api._docs_type(p.value),
+                                     CASE WHEN EXISTS (SELECT FROM json_array_elements_text(s -> 'required') AS r(f)
+                                                        WHERE r.f = p.key)
+                                          THEN 'yes' ELSE '' END,
+                                     ecommerce_api._docs_notes(p.value),
+                                     ecommerce_api._docs_properties(p.value)), '' ORDER BY p.n)
+              FROM json_each(s -> 'properties') WITH ORDINALITY AS p(key, value, n))
+        || '</table>';
+END
+$$;
+
+-- One operation as an HTML section.
+CREATE FUNCTION ecommerce_api._docs_operation(doc jsonb, path text, method text, op json) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    SELECT format('<section class="op" id="op-%s"><h3><span class="method %s">%s</span> <code>%s</code></h3>',
+                  ecommerce_api._html(op ->> 'operationId'), ecommerce_api._html(method),
+                  ecommerce_api._html(upper(method)), ecommerce_api._html(path))
+        || format('<p><strong>%s</strong></p>', ecommerce_api._html(op ->> 'summary'))
+        || coalesce('<p>' || ecommerce_api._html(op ->> 'description') || '</p>', '')
+        || CASE WHEN op -> 'security' IS NOT NULL THEN
+               '<p class="auth">Needs a bearer token when <code>ecommerce_api.auth_mode = required</code> (see <a href="#authentication">Authentication</a>).</p>'
+           ELSE '' END
+        || coalesce('<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>required</th><th>notes</th></tr>'
+                    || (SELECT string_agg(format('<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                                                 ecommerce_api._html(q.param ->> 'name'), ecommerce_api._html(q.param ->> 'in'),
+                                                 ecommerce_api._docs_type(q.param -> 'schema'),
+                                                 CASE WHEN (q.param ->> 'required')::boolean THEN 'yes' ELSE '' END,
+                                                 concat_ws('; ', nullif(ecommerce_api._docs_notes(q.param -> 'schema'), ''),
+                                                           ecommerce_api._html(q.param ->> 'description'))), '' ORDER BY e.n)
+                          FROM json_array_elements(op -> 'parameters') WITH ORDINALITY AS e(p, n),
+                               LATERAL ecommerce_api._oa_resolve(doc, e.p) AS q(param))
+                    || '</table>', '')
+        || coalesce((SELECT format('<h4>Request body</h4><p><code>%s</code>: %s</p>',
+                                   ecommerce_api._html(c.key), ecommerce_api._docs_type(c.value -> 'schema'))
+                       FROM json_each(op -> 'requestBody' -> 'content') AS c), '')
+        || '<h4>Responses</h4><table><tr><th>status</th><th>meaning</th><th>body</th></tr>'
+        || (SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td></tr>',
+                                     ecommerce_api._html(r.key),
+                                     ecommerce_api._html(coalesce(r.value ->> 'description', x.resp ->> 'description')),
+                                     coalesce((SELECT string_agg(format('<code>%s</code>: %s', ecommerce_api._html(c.key),
+                                                                        ecommerce_api._docs_type(c.value -> 'schema')), '<br>')
+                                                 FROM json_each(x.resp -> 'content') AS c), 'none')), '' ORDER BY r.n)
+              FROM json_each(op -> 'responses') WITH ORDINALITY AS r(key, value, n),
+                   LATERAL ecommerce_api._oa_resolve(doc, r.value) AS x(resp))
+        || '</table></section>');
+END
+$$;
+
+-- GET /docs
+CREATE FUNCTION ecommerce_api.api_docs() RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    doc  json := ecommerce_api._openapi();
+    docb jsonb := doc::jsonb;    -- for looking up references
+    page text;
+BEGIN
+    page := format('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s %s</title>',
+                   ecommerce_api._html(doc -> 'info' ->> 'title'), ecommerce_api._html(doc -> 'info' ->> 'version'))
+        || '<style>'
+           'body{font-family:system-ui,sans-serif;line-height:1.45;max-width:70em;margin:0 auto;padding:1em 2em;color:#222}'
+           'code{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 .2em}'
+           'table{border-collapse:collapse;margin:.4em 0 1em;width:100%}'
+           'th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}'
+           'th{background:#f0f0f0}td td,td th{font-size:95%}'
+           'section.op{border-top:2px solid #ddd;margin-top:1.5em}'
+           '.method{display:inline-block;min-width:4.5em;text-align:center;color:#fff;border-radius:3px;padding:0 .3em;font-size:90%}'
+           '.get{background:#2f7d32}.post{background:#1565c0}.put{background:#ef6c00}.delete{background:#c62828}'
+           '.auth{color:#6a1b9a}nav ul{columns:2}'
+           '</style></head><body>'
+        || format('<h1>%s <small>%s</small></h1><p>%s</p>',
+                  ecommerce_api._html(doc -> 'info' ->> 'title'), ecommerce_api._html(doc -> 'info' ->> 'version'),
+                  ecommerce_api._html(doc -> 'info' ->> 'summary'))
+        || format('<p>OpenAPI %s document: <a href="/openapi.json">/openapi.json</a>. This page is rendered from it.</p>',
+                  ecommerce_api._html(doc ->> 'openapi'))
+        -- the description's paragraphs
+        || (SELECT string_agg('<p>' || ecommerce_api._html(para) || '</p>', '' ORDER BY n)
+              FROM regexp_split_to_table(doc -> 'info' ->> 'description', '\n\s*\n') WITH ORDINALITY AS d(para, n))
+        -- contents: the operations by tag
+        || '<nav><h2>Operations</h2><ul>'
+        || (SELECT string_agg(format('<li><strong>%s</strong>: %s<ul>%s</ul></li>',
+                                     ecommerce_api._html(t.tag ->> 'name'), ecommerce_api._html(t.tag ->> 'description'),
+                                     (SELECT string_agg(format('<li><a href="#op-%s">%s <code>%s</code></a> %s</li>',
+                                                               ecommerce_api._html(o.value ->> 'operationId'),
+                                                               ecommerce_api._html(upper(o.key)), ecommerce_api._html(p.key),
+                                                               ecommerce_api._html(o.value ->> 'summary')),
+                                                        '' ORDER BY p.n, o.n)
+                                        FROM json_each(doc -> 'paths') WITH ORDINALITY AS p(key, value, n),
+                                             json_each(p.value) WITH ORDINALITY AS o(key, value, n)
+                                       WHERE o.value -> 'tags' ->> 0 = t.tag ->> 'name')), '' ORDER BY t.n)
+              FROM json_array_elements(doc -> 'tags') WITH ORDINALITY AS t(tag, n))
+        || '</ul><p><a href="#schemas">Schemas</a> | <a href="#responses">Shared responses</a> | <a href="#authentication">Authentication</a></p></nav>'
+        -- every operation, in the document's order
+        || '<h2>Paths</h2>'
+        || (SELECT string_agg(ecommerce_api._docs_operation(docb, p.key, o.key, o.value), '' ORDER BY p.n, o.n)
+              FROM json_each(doc -> 'paths') WITH ORDINALITY AS p(key, value, n),
+                   json_each(p.value) WITH ORDINALITY AS o(key, value, n))
+        -- the components
+        || '<h2 id="schemas">Schemas</h2>'
+        || (SELECT string_agg(format('<section id="schema-%s"><h3>%s</h3><p>%s%s</p>%s</section>',
+                                     ecommerce_api._html(s.key), ecommerce_api._html(s.key),
+                                     ecommerce_api._docs_type(s.value),
+                                     coalesce(': ' || nullif(ecommerce_api._docs_notes(s.value), ''), ''),
+                                     ecommerce_api._docs_properties(s.value)), '' ORDER BY s.n)
+              FROM json_each(doc -> 'components' -> 'schemas') WITH ORDINALITY AS s(key, value, n))
+        || '<h2 id="responses">Shared responses</h2><table><tr><th>name</th><th>meaning</th><th>body</th><th>headers</th></tr>'
+        || (SELECT string_agg(format('<tr id="response-%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+                                     ecommerce_api._html(r.key), ecommerce_api._html(r.key),
+                                     ecommerce_api._html(r.value ->> 'description'),
+                                     ecommerce_api._docs_type(r.value -> 'content' -> 'application/json' -> 'schema'),
+                                     coalesce((SELECT string_agg('<code>' || ecommerce_api._html(h.key) || '</code>', ', ')
+                                                 FROM json_each(r.value -> 'headers') AS h), '')), '' ORDER BY r.n)
+              FROM json_each(doc -> 'components' -> 'responses') WITH ORDINALITY AS r(key, value, n))
+        || '</table><h2 id="authentication">Authentication</h2>'
+        || (SELECT string_agg(format('<p><code>%s</code>: %s %s (%s). %s</p>',
+                                     ecommerce_api._html(a.key), ecommerce_api._html(a.value ->> 'type'),
+                                     ecommerce_api._html(a.value ->> 'scheme'), ecommerce_api._html(a.value ->> 'bearerFormat'),
+                                     ecommerce_api._html(a.value ->> 'description')), '')
+              FROM json_each(doc -> 'components' -> 'securitySchemes') AS a)
+        || '</body></html>';
+    RETURN page;
+END
+$$;
+
+
+/* =========================================================================
+ * 12. Authentication (contract section 5)
+ *
+ * Login answers a bearer token: a standard JWT signed with HMAC-SHA256
+ * (HS256), header.payload.signature, each part base64url without padding:
+ *
+ *     header   {"alg":"HS256","typ":"JWT"}
+ *     payload  {"sub" : "<client id>", "admin" : true|false,
+ *               "iat" : <unix seconds>, "exp" : <unix seconds>}
+ *
+ * so any JWT library holding the key can check one.  Tokens are stateless:
+ * nothing is stored per token, a request proves who it is by the signature
+ * alone, and what it carries (the admin flag) holds until it expires.  The
+ * lifetime is the setting ecommerce_api.token_lifetime (default 1 h).
+ *
+ * The signing key is 32 random bytes made by CREATE EXTENSION, in a one-row
+ * table nobody but its owner may read.  The two functions that need it,
+ * _token_sign and _token_verify, are SECURITY DEFINER (they run as the
+ * extension's owner), so a least-privilege API role signs and verifies
+ * without being able to read the key; nothing else is SECURITY DEFINER.
+ * They pin their search_path (the one CREATE EXTENSION ran with, where
+ * pgcrypto is: see the header of this file) and call pgcrypto's hmac() with
+ * the exact types of its signature, hmac(bytea, bytea, text), so no function
+ * a user creates can be a better match.  Their EXECUTE is revoked from
+ * PUBLIC: who can run _token_sign can mint any token.
+ *
+ * The key table is not registered with pg_extension_config_dump: a dump does
+ * not carry the key, a restored database makes a new one, and tokens issued
+ * before stop working there (clients log in again).  A hot standby replays
+ * the row, so a token issued on the primary verifies on its standbys.
+ * rotate_auth_key() replaces the key, which invalidates every token at once.
+ *
+ * With ecommerce_api.auth_mode = required the gateway runs every SQL route
+ * through authorize(), which checks the token and applies the policy below
+ * (see the README's table) before the route function runs.
+ * ========================================================================= */
+
+CREATE TABLE auth_key (
+    -- one row: the key in use
+    id         boolean PRIMARY KEY DEFAULT true,
+    key        bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT auth_key_one_row CHECK (id),
+    CONSTRAINT auth_key_length CHECK (octet_length(key) = 32)
+);
+COMMENT ON TABLE auth_key IS 'ecommerce_api: the key that signs login tokens (HS256); readable only by its owner, not dumped';
+REVOKE ALL ON auth_key FROM PUBLIC;
+
+-- gen_random_bytes is pgcrypto's, found on the search_path CREATE EXTENSION
+-- runs with
+INSERT INTO auth_key (key) VALUES (gen_random_bytes(32));
+
+-- base64url without padding (RFC 7515, section 2): encode() writes base64
+-- with a newline every 76 characters; translate maps +/ to -_ and drops the
+-- padding and the newlines.
+CREATE FUNCTION ecommerce_api._b64url(data bytea) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.translate(pg_catalog.encode(data, 'base64'), E'+/=\n', '-_')
+$$;
+
+-- The bytes of base64url text (padding restored).  Only ever given parts of
+-- a token whose signature checked, which are well-formed.
+CREATE FUNCTION ecommerce_api._b64url_decode(s text) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.decode(pg_catalog.rpad(pg_catalog.translate(s, '-_', '+/'),
+                                             (pg_catalog.length(s) + 3) / 4 * 4, '='),
+                             'base64')
+$$;
+
+-- header.payload.signature for a payload (the caller chooses the claims).
+-- The header is always {"alg":"HS256","typ":"JWT"}, whose base64url is the
+-- constant below.
+CREATE FUNCTION ecommerce_api._token_sign(payload json) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_input text := 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.'
+                    || ecommerce_api._b64url(convert_to(payload::text, 'UTF8'));
+    v_key   bytea;
+BEGIN
+    SELECT k.key INTO STRICT v_key FROM ecommerce_api.auth_key k;
+    RETURN v_input || '.'
+        || ecommerce_api._b64url(hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text));
+END
+$$;
+
+-- The claims of a token signed with the current key, or NULL: a token of any
+-- other shape, another header, or a signature that does not match.  Expiry
+-- and the claims themselves are the caller's to judge (_token_claims).
+-- The signatures are compared as HMACs of themselves, so the time the
+-- comparison takes tells nothing about the expected signature.
+CREATE FUNCTION ecommerce_api._token_verify(token text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_input text;
+    v_key   bytea;
+BEGIN
+    -- our header, a payload, and 32 bytes of signature (43 characters).
+    -- What is between them need not be checked here: the signature covers
+    -- it, and we only ever sign base64url.  (A regular expression for the
+    -- whole shape cost more than the three HMACs together.)
+    IF token IS NULL OR length(token) NOT BETWEEN 82 AND 2048
+       OR left(token, 37) <> 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.'
+       OR substr(token, length(token) - 43, 1) <> '.' THEN
+        RETURN NULL;
+    END IF;
+    v_input := left(token, -44);
+    SELECT k.key INTO STRICT v_key FROM ecommerce_api.auth_key k;
+    IF hmac(convert_to(ecommerce_api._b64url(hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text)), 'UTF8'),
+            v_key, 'sha256'::text)
+       <> hmac(convert_to(right(token, 43), 'UTF8'), v_key, 'sha256'::text) THEN
+        RETURN NULL;
+    END IF;
+    -- signed by us, so the payload is our JSON
+    RETURN convert_from(ecommerce_api._b64url_decode(split_part(v_input, '.', 2)), 'UTF8')::jsonb;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION ecommerce_api._token_sign(json) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION ecommerce_api._token_verify(text) FROM PUBLIC;
+
+-- A new token for a client: sub, admin, issued now, expiring after
+-- ecommerce_api.token_lifetime (read here, so a reload applies to the next
+-- login; 1 h when the library is not loaded and the setting is unknown).
+CREATE FUNCTION ecommerce_api._token_issue(client_id bigint, is_admin boolean) RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_now      bigint := floor(extract(epoch FROM now()));
+    v_lifetime bigint := coalesce(extract(epoch FROM current_setting('ecommerce_api.token_lifetime', true)::interval),
+                                  3600);
+BEGIN
+    RETURN ecommerce_api._token_sign(json_build_object('sub', client_id::text, 'admin', is_admin,
+                                                       'iat', v_now, 'exp', v_now + v_lifetime));
+END
+$$;
+
+-- The claims of a request's token, or a 401: "Not authenticated" without a
+-- token, "Invalid or expired token" for one that is malformed, not signed
+-- with the current key, expired, or carries claims of the wrong shape.  The
+-- HINT is the 401's WWW-Authenticate challenge (RFC 6750, section 3), which
+-- the gateway sends; without one it sends plain "Bearer".
+CREATE FUNCTION ecommerce_api._token_claims(token text) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_claims jsonb;
+    v_valid  boolean;
+BEGIN
+    IF token IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Not authenticated';
+    END IF;
+    v_claims := ecommerce_api._token_verify(token);
+    -- CASE, not AND: a cast must not run before the type test guarding it
+    v_valid := CASE
+        WHEN v_claims IS NULL THEN false
+        WHEN jsonb_typeof(v_claims -> 'exp') IS DISTINCT FROM 'number' THEN false
+        WHEN (v_claims -> 'exp')::numeric <= extract(epoch FROM now()) THEN false
+        WHEN jsonb_typeof(v_claims -> 'admin') IS DISTINCT FROM 'boolean' THEN false
+        WHEN jsonb_typeof(v_claims -> 'sub') IS DISTINCT FROM 'string' THEN false
+        ELSE (v_claims ->> 'sub') ~ '^[1-9][0-9]{0,17}$'
+    END;
+    IF NOT v_valid THEN
+        RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid or expired token',
+            HINT = 'Bearer error="invalid_token"';
+    END IF;
+    RETURN v_claims;
+END
+$$;
+
+/*
+ * authorize(route, token, args): in required mode, the gate every SQL route
+ * passes before its function runs.  route is the canonical "METHOD template"
+ * ("GET /orders/id/{id}", see router.c), token the bearer token (NULL when
+ * none was sent), args the route function's arguments as the gateway will
+ * pass them.  Returns the arguments to run the route with: unchanged, except
+ * that a client's list of addresses, bills or orders is scoped to its own
+ * rows (its id becomes the client_id filter).  Refuses with EA401 (no token,
+ * or not a valid one) or EA403 "Not enough permissions" (valid, no right).
+ *
+ *   - Public (the token is not looked at): catalog reads (categories,
+ *     products and the filter, reviews), registration, login, the API
+ *     description.  (Health and metrics do not pass here at all.)
+ *   - Admin tokens may do everything.
+ *   - Any valid token: POST /reviews (reviews record no author).
+ *   - Owner: the client record whose id is the token's sub; addresses, bills
+ *     and orders whose client_id is, both the existing row's and the body's;
+ *     an order's bill_id must be the caller's bill; order lines through their
+ *     order (the existing line's and the body's order_id); checkout for the
+ *     caller.  A list needs no filter (it gets the caller's) but may not name
+ *     another client; a list of order lines needs an order of the caller's.
+ *   - Everything else (category and product writes, the list of clients,
+ *     review changes, any route this function does not know): admin only.
+ *
+ * A path or body id that is not an integer, or names no row, is let through
+ * for the route to answer (422, 404): ids are sequential, so existence is no
+ * secret worth a 403.  Rows are not locked here: only their owner (who cannot
+ * give them away, the body check sees to that) and admins change owners.
+ *
+ * Each id is looked up into a variable first and compared there: an
+ * expression like f((SELECT ...)) would keep a SQL helper from being
+ * inlined, and a SQL function that is not inlined is planned on every call.
+ */
+CREATE FUNCTION ecommerce_api.authorize(route text, token text, args text[]) RETURNS text[]
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_claims  jsonb;
+    v_me      numeric;    -- the caller
+    v_doc     jsonb;      -- the body
+    v_owner   numeric;    -- the client of the row the path names
+    v_claimed numeric;    -- the client the body or the query names
+    v_bill    numeric;    -- the client of the bill an order's body names
+BEGIN
+    IF route IN ('GET /categories', 'GET /categories/id/{id}',
+                 'GET /products', 'GET /products/id/{id}', 'GET /products/filter',
+                 'GET /reviews', 'GET /reviews/id/{id}',
+                 'POST /clients', 'POST /clients/login',
+                 'GET /openapi.json', 'GET /docs') THEN
+        RETURN args;
+    END IF;
+
+    v_claims := ecommerce_api._token_claims(token);
+    IF (v_claims -> 'admin')::boolean THEN
+        RETURN args;
+    END IF;
+    v_me := (v_claims ->> 'sub')::numeric;
+
+    CASE route
+    WHEN 'POST /reviews' THEN
+        RETURN args;
+
+    -- the client record: args = (id[, body])
+    WHEN 'GET /clients/id/{id}', 'PUT /clients/id/{id}', 'DELETE /clients/id/{id}' THEN
+        v_owner := ecommerce_api._int_text(args[1]);
+
+    -- lists: args = (skip, limit, client_id)
+    WHEN 'GET /addresses', 'GET /bills', 'GET /orders' THEN
+        IF args[3] IS NULL THEN
+            RETURN args[1:2] || v_me::text;
+        END IF;
+        v_claimed := ecommerce_api._int_text(args[3]);
+
+    -- creates: args = (body), checked below
+    WHEN 'POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+         'POST /order_details' THEN
+        NULL;
+
+    -- one row: args = (id[, body]); a PUT's body is checked below
+    WHEN 'GET /addresses/id/{id}', 'PUT /addresses/id/{id}', 'DELETE /addresses/id/{id}' THEN
+        SELECT a.client_id INTO v_owner FROM ecommerce_api.addresses a
+         WHERE a.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+    WHEN 'GET /bills/id/{id}', 'PUT /bills/id/{id}', 'DELETE /bills/id/{id}' THEN
+        SELECT b.client_id INTO v_owner FROM ecommerce_api.bills b
+         WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+    WHEN 'GET /orders/id/{id}', 'PUT /orders/id/{id}', 'DELETE /orders/id/{id}' THEN
+        SELECT o.client_id INTO v_owner FROM ecommerce_api.orders o
+         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+
+    -- order lines, through their order
+    WHEN 'GET /order_details' THEN
+        -- the lines of one of the caller's orders: order_id absent, or naming
+        -- no order, is owner 0, nobody (not an integer: the route's 422)
+        IF args[3] IS NULL OR ecommerce_api._int_text(args[3]) IS NOT NULL THEN
+            SELECT coalesce(max(o.client_id), 0) INTO v_owner FROM ecommerce_api.orders o
+             WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[3]));
+        END IF;
+    WHEN 'GET /order_details/id/{id}', 'PUT /order_details/id/{id}',
+         'DELETE /order_details/id/{id}' THEN
+        SELECT o.client_id INTO v_owner
+          FROM ecommerce_api.order_details d JOIN ecommerce_api.orders o ON o.id_key = d.order_id
+         WHERE d.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+
+    ELSE
+        -- admin only
+        RAISE EXCEPTION USING ERRCODE = 'EA403', MESSAGE = 'Not enough permissions';
+    END CASE;
+
+    -- the body (a write's last argument) names a client, or an order of one
+    IF route IN ('POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+                 'PUT /addresses/id/{id}', 'PUT /bills/id/{id}', 'PUT /orders/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
+    ELSIF route IN ('POST /order_details', 'PUT /order_details/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        SELECT o.client_id INTO v_claimed FROM ecommerce_api.orders o
+         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'order_id'));
+    END IF;
+
+    -- an order may only name a bill of the caller's
+    IF route IN ('POST /orders', 'PUT /orders/id/{id}') THEN
+        SELECT b.client_id INTO v_bill FROM ecommerce_api.bills b
+         WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'bill_id'));
+    END IF;
+
+    -- NULL is nothing to check: absent, not an integer, or naming no row,
+    -- which the route itself answers (422, 404)
+    IF coalesce(v_owner = v_me, true) AND coalesce(v_claimed = v_me, true)
+       AND coalesce(v_bill = v_me, true) THEN
+        RETURN args;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'EA403', MESSAGE = 'Not enough permissions';
+END
+$$;
+
+-- Replaces the signing key: every token issued so far stops working at once
+-- (on standbys too, when they replay it).  For the key's owner (a superuser
+-- as a rule): SELECT ecommerce_api.rotate_auth_key();
+CREATE FUNCTION ecommerce_api.rotate_auth_key() RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+    v_created timestamptz;
+BEGIN
+    UPDATE ecommerce_api.auth_key k SET key = gen_random_bytes(32), created_at = now()
+    RETURNING k.created_at INTO STRICT v_created;
+    RETURN v_created;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION ecommerce_api.rotate_auth_key() FROM PUBLIC;
+COMMENT ON FUNCTION ecommerce_api.rotate_auth_key() IS
+    'Replace the key that signs login tokens; every token issued before stops working';

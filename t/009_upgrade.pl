@@ -1,0 +1,97 @@
+# Upgrading: a database whose extension was created at 1.0, served by this
+# library (a package upgrade), answers 503 naming ALTER EXTENSION ... UPDATE
+# rather than half-serving; after the update it serves the new version with
+# the data kept, and its objects are those of a fresh CREATE EXTENSION.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use EcommerceApi;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my ($node, $api) = EcommerceApi::start_node('upgrade', workers => 2, create_extension => 0);
+my $current = $node->safe_psql('postgres',
+	q{SELECT default_version FROM pg_available_extensions WHERE name = 'ecommerce_api'});
+isnt($current, '1.0', "the library's version ($current) is newer than 1.0");
+
+# --- a 1.0 database, with data
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ecommerce_api VERSION '1.0' CASCADE;
+	SELECT ecommerce_api.load_demo_data(1);
+});
+my $products = $node->safe_psql('postgres', 'SELECT count(*) FROM ecommerce_api.products');
+cmp_ok($products, '>', 0, 'the 1.0 database has products');
+
+for my $req ([ 'GET', '/categories/' ], [ 'GET', '/docs' ],
+	[ 'POST', '/api/v1/clients/login', { email => 'admin@example.com', password => 'demo1234' } ])
+{
+	my $res = $api->request(@$req);
+	is($res->{status}, 503, "$req->[0] $req->[1] on 1.0 objects: 503");
+	like($res->{json}{detail},
+		qr/extension "ecommerce_api" is at version 1\.0 in database "postgres" and this server's library serves version \Q$current\E; run ALTER EXTENSION ecommerce_api UPDATE/,
+		'the detail says what to run');
+}
+is($api->request('GET', '/health_check/')->{status}, 200, 'the health check still answers');
+
+# --- the update, while the workers serve
+$node->safe_psql('postgres', 'ALTER EXTENSION ecommerce_api UPDATE');
+is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'ecommerce_api'}),
+	$current, 'ALTER EXTENSION ... UPDATE reaches the current version');
+my $res = $api->request('GET', '/products/?limit=1000');
+is($res->{status}, 200, 'served after the update');
+is(scalar @{ $res->{json} }, $products, 'with the products created at 1.0');
+$res = $api->request('POST', '/api/v1/clients/login', { email => 'admin@example.com', password => 'demo1234' });
+is($res->{status}, 200, 'a client created at 1.0 logs in');
+like($res->{json}{token}, qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'and gets a token (new in 1.1)');
+$res = $api->request('GET', '/openapi.json');
+is($res->{json}{info}{version}, $current, 'the API description names the installed version');
+
+# --- the updated objects are a fresh install's
+# Every object the extension owns, described by what defines it.
+my $describe = q{
+	SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+		SELECT format('function %s(%s) %s %s %s %s %s', p.proname,
+		              pg_get_function_identity_arguments(p.oid), md5(p.prosrc), p.provolatile,
+		              p.prosecdef, p.proconfig, p.proacl) AS d
+		  FROM pg_proc p JOIN pg_depend e ON e.classid = 'pg_proc'::regclass AND e.objid = p.oid
+		 WHERE e.deptype = 'e' AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ecommerce_api')
+		UNION ALL
+		SELECT format('relation %s %s %s %s', c.relname, c.relkind, c.relacl,
+		              (SELECT string_agg(format('%s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
+		                                        a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid)), ', ' ORDER BY a.attnum)
+		                 FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+		                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+		  FROM pg_class c JOIN pg_depend e ON e.classid = 'pg_class'::regclass AND e.objid = c.oid
+		 WHERE e.deptype = 'e' AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ecommerce_api')
+		UNION ALL
+		SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+		  FROM pg_constraint WHERE connamespace = 'ecommerce_api'::regnamespace
+		UNION ALL
+		SELECT format('index %s', pg_get_indexdef(indexrelid))
+		  FROM pg_index WHERE indrelid::regclass::text LIKE 'ecommerce_api.%'
+	) AS objects(d)
+};
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION ecommerce_api CASCADE');
+my $updated = $node->safe_psql('postgres', $describe);
+my $fresh = $node->safe_psql('fresh', $describe);
+cmp_ok(length($fresh), '>', 10000, 'the description covers the objects');
+is($updated, $fresh, 'an updated database has the objects of a fresh install');
+
+# --- dropped and re-created at 1.0 while served: 503 again, not stale plans
+$node->safe_psql('postgres', q{
+	DROP EXTENSION ecommerce_api;
+	CREATE EXTENSION ecommerce_api VERSION '1.0';
+});
+$res = $api->request('GET', '/categories/');
+is($res->{status}, 503, 'back at 1.0: 503 again');
+like($res->{json}{detail}, qr/ALTER EXTENSION ecommerce_api UPDATE/, 'with the same advice');
+$node->safe_psql('postgres', 'ALTER EXTENSION ecommerce_api UPDATE');
+is($api->request('GET', '/categories/')->{status}, 200, 'and served once updated');
+
+$node->stop('fast');
+done_testing();
