@@ -132,6 +132,9 @@ typedef struct ApiRoute
 	int			nargs;
 	RouteArg	args[EAPI_MAX_ROUTE_ARGS];
 	const char *content_type;	/* of the success answer; NULL = JSON */
+	bool		same_answer;	/* the answer depends on the extension's objects
+								 * alone (no argument, no data): a worker keeps
+								 * it until functions change */
 } ApiRoute;
 
 typedef enum RouteMatch

@@ -79,6 +79,21 @@ static SPIPlanPtr health_plan = NULL;
 static bool extension_ready = false;
 static bool extension_watch_registered = false;
 
+/*
+ * The kept answers of same_answer routes (the API description), by route
+ * index, in TopMemoryContext.  An answer is good while catalog_generation
+ * has not moved since it was kept; any change to pg_proc moves it.
+ */
+typedef struct KeptAnswer
+{
+	uint64		generation;		/* 0: none kept */
+	char	   *body;
+	int			len;
+} KeptAnswer;
+
+static KeptAnswer *kept_answers = NULL;
+static uint64 catalog_generation = 1;
+
 /* Set the body to {"detail": "<detail>"}. */
 void
 eapi_json_error(ApiResult *result, int status, const char *detail)
@@ -395,6 +410,37 @@ static void
 forget_extension_state(Datum arg, int cacheid, uint32 hashvalue)
 {
 	extension_ready = false;
+	catalog_generation++;
+}
+
+/* The kept answer of this route, or NULL. */
+static KeptAnswer *
+kept_answer(const ApiRoute *route)
+{
+	KeptAnswer *kept;
+
+	if (kept_answers == NULL)
+		return NULL;
+	kept = &kept_answers[eapi_route_index(route)];
+	return kept->generation == catalog_generation ? kept : NULL;
+}
+
+/* Keep this answer of a same_answer route for the next requests. */
+static void
+keep_answer(const ApiRoute *route, StringInfo body)
+{
+	KeptAnswer *kept;
+
+	if (kept_answers == NULL)
+		kept_answers = MemoryContextAllocZero(TopMemoryContext,
+											  eapi_route_count() * sizeof(KeptAnswer));
+	kept = &kept_answers[eapi_route_index(route)];
+	if (kept->body)
+		pfree(kept->body);
+	kept->body = MemoryContextAlloc(TopMemoryContext, body->len + 1);
+	memcpy(kept->body, body->data, body->len + 1);
+	kept->len = body->len;
+	kept->generation = catalog_generation;
 }
 
 /*
@@ -476,6 +522,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 		else
 		{
 			char	   *unready = NULL;
+			KeptAnswer *kept = NULL;
 
 			if (!extension_watch_registered)
 			{
@@ -489,8 +536,16 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 				unready = extension_unready_reason();
 				extension_ready = (unready == NULL);
 			}
+			if (unready == NULL && route->same_answer)
+				kept = kept_answer(route);
 			if (unready)
 				eapi_json_error(result, 503, unready);
+			else if (kept)
+			{
+				/* public in either auth mode, as authorize() says too */
+				appendBinaryStringInfo(&result->body, kept->body, kept->len);
+				result->status = route->success_status;
+			}
 			else if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
 			{
 				const char *auth_argv[MAX_PLAN_ARGS];
@@ -509,6 +564,8 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 							  request_context, &result->body);
 				result->status = route->success_status;
 			}
+			if (route->same_answer && unready == NULL && kept == NULL)
+				keep_answer(route, &result->body);
 		}
 
 		disable_timeout(STATEMENT_TIMEOUT, false);

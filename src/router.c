@@ -60,12 +60,17 @@ static const ApiRoute routes[] = {
 	RESOURCE_ROUTES(orders, Q("skip"), Q("limit"), Q("client_id")),
 	RESOURCE_ROUTES(order_details, Q("skip"), Q("limit"), Q("order_id")),
 	RESOURCE_ROUTES(reviews, Q("skip"), Q("limit"), Q("product_id")),
-	/* the API's own description; /docs is an HTML page rendered from it */
+	/*
+	 * The API's own description; /docs is an HTML page rendered from it.
+	 * Building them costs milliseconds and they change only with the
+	 * extension's functions: each worker keeps its answer (same_answer).
+	 */
 	{.method = "GET", .template = "/openapi.json", .activity = "GET /openapi.json",
-	 .kind = ROUTE_SQL, .function = "api_openapi", .success_status = 200},
+	 .kind = ROUTE_SQL, .function = "api_openapi", .success_status = 200,
+	 .same_answer = true},
 	{.method = "GET", .template = "/docs", .activity = "GET /docs",
 	 .kind = ROUTE_SQL, .function = "api_docs", .success_status = 200,
-	 .content_type = "text/html; charset=utf-8"},
+	 .content_type = "text/html; charset=utf-8", .same_answer = true},
 };
 
 #define NUM_ROUTES	lengthof(routes)

@@ -83,6 +83,11 @@ cmp_ok(length($fresh), '>', 10000, 'the description covers the objects');
 is($updated, $fresh, 'an updated database has the objects of a fresh install');
 
 # --- dropped and re-created at 1.0 while served: 503 again, not stale plans
+# nor the API description the worker serving this connection keeps
+for (1 .. 4)
+{
+	is($api->request('GET', '/docs')->{status}, 200, 'the page is served (and kept)');
+}
 $node->safe_psql('postgres', q{
 	DROP EXTENSION ecommerce_api;
 	CREATE EXTENSION ecommerce_api VERSION '1.0';
@@ -90,6 +95,10 @@ $node->safe_psql('postgres', q{
 $res = $api->request('GET', '/categories/');
 is($res->{status}, 503, 'back at 1.0: 503 again');
 like($res->{json}{detail}, qr/ALTER EXTENSION ecommerce_api UPDATE/, 'with the same advice');
+for (1 .. 4)
+{
+	is($api->request('GET', '/docs')->{status}, 503, 'a kept page is not served for 1.0 objects');
+}
 $node->safe_psql('postgres', 'ALTER EXTENSION ecommerce_api UPDATE');
 is($api->request('GET', '/categories/')->{status}, 200, 'and served once updated');
 
