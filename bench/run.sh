@@ -17,6 +17,9 @@
 #                it reloads the data)
 #   health       wrk on GET /health_check/ (the C path alone; opt-in, and the
 #                only scenario that runs without the API's SQL)
+#   features     what the opt-in features cost (opt-in): point reads with the
+#                rate limiter off and on, a client's own orders with
+#                auth_mode open and required (its token on every request)
 #
 # Environment:
 #   BENCH_SCALE=1            load_demo_data scale of the main dataset
@@ -50,7 +53,7 @@ cd "$(dirname "$0")/.."
 
 here=$PWD
 DEFAULT_SCENARIOS="reference capacity point fixed checkout connections"
-KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health"
+KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health features"
 
 duration=${BENCH_DURATION:-15}
 warmup=${BENCH_WARMUP:-5}
@@ -297,12 +300,13 @@ with open(path, "w") as f:
 EOF
 }
 
+wrk_header=	# a header wrk_run adds to every request, when set
 wrk_run() {	# wrk_run SCENARIO LABEL SCRIPT ARGS...
 	local scenario=$1 label=$2 script=$3 non2xx
 	shift 3
 	measure "$scenario" "$label" wrk "$work/$scenario.$seq_no.wrk" $((duration / 2)) \
 		wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
-		-s "bench/lua/$script" "$base" "$@"
+		${wrk_header:+-H "$wrk_header"} -s "bench/lua/$script" "$base" "$@"
 	[ "$script" = mix.lua ] || return 0
 	non2xx=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["non2xx"])' "$results")
 	[ "$non2xx" -gt 0 ] || return 0
@@ -363,6 +367,53 @@ scenario_reference() {
 			"open loop $probe_rate req/s beside Locust, reference mix" openloop "$work/probe.json" \
 			"$work/m$seq_no.cpu0" "$work/m$seq_no.cpu1" /dev/null "$work/m$seq_no.sample"
 	fi
+}
+
+# set_conf "NAME = VALUE" | "NAME": ALTER SYSTEM SET (or RESET) and reload;
+# the workers read it at the next pass of their event loop
+set_conf() {
+	case "$1" in
+		*=*) psql_b -c "ALTER SYSTEM SET $1" >/dev/null ;;
+		*) psql_b -c "ALTER SYSTEM RESET $1" >/dev/null ;;
+	esac
+	psql_b -c "SELECT pg_reload_conf()" >/dev/null
+	sleep 1
+}
+
+# The opt-in features against the same requests without them.  The rate
+# limiter counts every request in shared memory under one lock; from one
+# client address all workers contend for the same entry (its worst case).
+# Required auth checks the client's token (three HMACs) and looks up the
+# order's owner on every request.
+scenario_features() {
+	local client email order_ids token
+	client=$(q "SELECT client_id FROM ecommerce_api.orders WHERE client_id <> 1
+		GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+	email=$(q "SELECT email FROM ecommerce_api.clients WHERE id_key = $client")
+	order_ids=$(q "SELECT string_agg(id_key::text, ',' ORDER BY id_key) FROM ecommerce_api.orders
+		WHERE client_id = $client")
+	# every demo client's password is demo1234
+	token=$(curl -sf -X POST "$base/api/v1/clients/login" -H 'Content-Type: application/json' \
+		-d "{\"email\": \"$email\", \"password\": \"demo1234\"}" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+
+	wrk_run features "wrk -c$conns, GET /products/id/{1-$product_ids}, rate limit off" point.lua "$product_ids"
+	set_conf "ecommerce_api.rate_limit = 2000000000"
+	curl -sf -D - -o /dev/null "$base/products/id/1" | grep -qi '^X-RateLimit-Limit: 2000000000' ||
+		{ echo "the rate limiter did not turn on" >&2; return 1; }
+	wrk_run features "wrk -c$conns, GET /products/id/{1-$product_ids}, rate limit on, one client address" \
+		point.lua "$product_ids"
+	set_conf ecommerce_api.rate_limit
+
+	wrk_run features "wrk -c$conns, GET /orders/id/{one client's}, auth_mode open" orders.lua "$order_ids"
+	set_conf "ecommerce_api.auth_mode = required"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/orders/id/${order_ids%%,*}")" = 401 ] ||
+		{ echo "auth_mode = required did not take effect" >&2; return 1; }
+	wrk_header="Authorization: Bearer $token"
+	wrk_run features "wrk -c$conns, GET /orders/id/{one client's}, auth_mode required, its token" \
+		orders.lua "$order_ids"
+	wrk_header=
+	set_conf ecommerce_api.auth_mode
 }
 
 scenario_capacity() {
