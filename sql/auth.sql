@@ -252,6 +252,24 @@ SELECT pg_temp.check(:'admin_token');
 SELECT pg_temp.check(r::json ->> 'token')
   FROM pg_temp.try('api_clients_login', '{"email": "ann@example.com", "password": "ann-pw"}') AS r;
 
+-- search_path hijacking: a better match for a built-in planted in public
+-- (convert_to(text, text) beats pg_catalog.convert_to(text, name) for
+-- 'UTF8') is never called by the functions that sign, verify and check
+-- passwords, even for a caller whose search_path starts with public: they run
+-- with search_path = pg_catalog, pg_temp.
+CREATE FUNCTION public.convert_to(text, text) RETURNS bytea LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'hijacked convert_to'; END$$;
+CREATE FUNCTION public.convert_from(bytea, text) RETURNS text LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'hijacked convert_from'; END$$;
+SET search_path = public, ecommerce_api;
+SELECT pg_temp.check(r::json ->> 'token')
+  FROM pg_temp.try('api_clients_login', '{"email": "ann@example.com", "password": "ann-pw"}') AS r;
+SELECT pg_temp.check(ecommerce_api._token_sign('{"sub": "3", "admin": false, "exp": 9999999999}'));
+SELECT left(ecommerce_api._hash_password('pw'), 7);
+RESET search_path;
+SET search_path = ecommerce_api, public;
+DROP FUNCTION public.convert_to(text, text), public.convert_from(bytea, text);
+
 -- A least-privilege API role (the README's grants): it signs and verifies
 -- through the SECURITY DEFINER pair without reading the key; a role without
 -- those grants can do neither.

@@ -38,7 +38,7 @@ SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extna
 -- schema-qualified, see below); all but the point reads plan their
 -- statements once.
 SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile,
-       coalesce(p.proconfig::text LIKE '%search_path=ecommerce_api, %', false) AS pinned_path,
+       (SELECT c FROM unnest(p.proconfig) AS c WHERE c LIKE 'search\_path=%') AS pinned_path,
        (SELECT c FROM unnest(p.proconfig) AS c WHERE c LIKE 'plan\_cache\_mode=%') AS plans
   FROM pg_proc p
  WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND p.proname LIKE 'api\_%'
@@ -46,9 +46,8 @@ SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile,
 
 -- No caller's search_path can redirect a function: the functions that name a
 -- table, row type, function or sequence of the schema without the schema all
--- pin their search_path (they call pgcrypto); every other function
--- schema-qualifies them.
-SELECT p.proname, coalesce(p.proconfig::text LIKE '%search_path=ecommerce_api, %', false) AS pinned_path
+-- pin their search_path; every other function schema-qualifies them.
+SELECT p.proname, (SELECT c FROM unnest(p.proconfig) AS c WHERE c LIKE 'search\_path=%') AS pinned_path
   FROM pg_proc p
  WHERE p.pronamespace = 'ecommerce_api'::regnamespace
    AND (p.prosrc ~* '\m(from|into|update|truncate|join)\s+(categories|products|clients|addresses|bills|orders|order_details|reviews)\M'
@@ -56,6 +55,19 @@ SELECT p.proname, coalesce(p.proconfig::text LIKE '%search_path=ecommerce_api, %
         OR p.prosrc ~ '[^.\w](categories|products|clients|addresses|bills|orders|order_details|reviews)\s*;'
         OR p.prosrc ~ 'nextval\(''checkout')
  ORDER BY 1;
+
+-- A pinned search_path holds only schemas nobody but a superuser or the
+-- extension's owner creates objects in, pg_catalog first, so no function
+-- planted elsewhere can stand in for a built-in they call; the SECURITY
+-- DEFINER functions (they run as the owner) see pg_catalog alone.  No rows.
+SELECT p.oid::regprocedure, p.prosecdef, c AS path
+  FROM pg_proc p, unnest(p.proconfig) AS c
+ WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND c LIKE 'search\_path=%'
+   AND (c NOT IN ('search_path=pg_catalog, pg_temp', 'search_path=pg_catalog, ecommerce_api, pg_temp')
+        OR (p.prosecdef AND c <> 'search_path=pg_catalog, pg_temp'));
+SELECT p.oid::regprocedure FROM pg_proc p
+ WHERE p.pronamespace = 'ecommerce_api'::regnamespace AND p.prosecdef
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
 
 -- The JSON helpers are inlined into the calling query (no function call per
 -- row): the plan's output is the json_build_object expression itself.

@@ -425,9 +425,13 @@ kept_answer(const ApiRoute *route)
 	return kept->generation == catalog_generation ? kept : NULL;
 }
 
-/* Keep this answer of a same_answer route for the next requests. */
+/*
+ * Keep this answer of a same_answer route for the next requests, as of
+ * generation, the catalog_generation read before the answer was built (a
+ * function changed while it was built makes it stale at once).
+ */
 static void
-keep_answer(const ApiRoute *route, StringInfo body)
+keep_answer(const ApiRoute *route, StringInfo body, uint64 generation)
 {
 	KeptAnswer *kept;
 
@@ -440,7 +444,7 @@ keep_answer(const ApiRoute *route, StringInfo body)
 	kept->body = MemoryContextAlloc(TopMemoryContext, body->len + 1);
 	memcpy(kept->body, body->data, body->len + 1);
 	kept->len = body->len;
-	kept->generation = catalog_generation;
+	kept->generation = generation;
 }
 
 /*
@@ -523,6 +527,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 		{
 			char	   *unready = NULL;
 			KeptAnswer *kept = NULL;
+			uint64		generation;
 
 			if (!extension_watch_registered)
 			{
@@ -531,6 +536,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 			}
 			/* see DDL committed since the last request before deciding */
 			AcceptInvalidationMessages();
+			generation = catalog_generation;
 			if (!extension_ready)
 			{
 				unready = extension_unready_reason();
@@ -565,7 +571,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 				result->status = route->success_status;
 			}
 			if (route->same_answer && unready == NULL && kept == NULL)
-				keep_answer(route, &result->body);
+				keep_answer(route, &result->body, generation);
 		}
 
 		disable_timeout(STATEMENT_TIMEOUT, false);

@@ -374,10 +374,15 @@ peer_address(struct MHD_Connection *conn, EapiInetAddr *addr)
 	return false;
 }
 
-/* The X-Forwarded-For lines of a request, in the order they came. */
+/*
+ * The last MAX_FORWARDED_HEADERS X-Forwarded-For lines of a request, as a
+ * ring: line i (in the order they came) is values[i % MAX_FORWARDED_HEADERS].
+ * The list is read from the right, so the lines a client may have sent
+ * before the proxies' own are the ones that are dropped.
+ */
 typedef struct ForwardedHeaders
 {
-	int			count;			/* more than MAX_FORWARDED_HEADERS: too many */
+	int			count;			/* lines seen */
 	const char *values[MAX_FORWARDED_HEADERS];
 } ForwardedHeaders;
 
@@ -393,8 +398,7 @@ collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	if (pg_strcasecmp(key, "X-Forwarded-For") == 0)
 	{
-		if (headers->count < MAX_FORWARDED_HEADERS)
-			headers->values[headers->count] = value;
+		headers->values[headers->count % MAX_FORWARDED_HEADERS] = value;
 		headers->count++;
 	}
 	return MHD_YES;
@@ -416,12 +420,12 @@ forwarded_client(struct MHD_Connection *conn, EapiInetAddr *client)
 	EapiInetAddr hop = {0};
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forwarded, &headers);
-	if (headers.count == 0 || headers.count > MAX_FORWARDED_HEADERS)
+	if (headers.count == 0)
 		return false;
 
-	for (int h = headers.count - 1; h >= 0; h--)
+	for (int h = headers.count - 1; h >= Max(headers.count - MAX_FORWARDED_HEADERS, 0); h--)
 	{
-		const char *value = headers.values[h];
+		const char *value = headers.values[h % MAX_FORWARDED_HEADERS];
 		const char *end = value + strlen(value);
 
 		for (;;)
@@ -500,6 +504,14 @@ rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
 		return;
 	if (eapi_is_trusted_proxy(&client))
 		(void) forwarded_client(conn, &client);
+
+	/*
+	 * An IPv6 host has a /64 at least (RFC 4291's interface identifiers):
+	 * counted by address, it could take a fresh one for every few requests,
+	 * escape its budget and fill the table.  Its budget is its /64's.
+	 */
+	if (client.family == AF_INET6)
+		memset(client.bytes + 8, 0, 8);
 
 	eapi_rate_limit_check(&client, &req->rate);
 	req->rate_checked = true;

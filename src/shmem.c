@@ -78,7 +78,7 @@ typedef struct RateLimitEntry
 typedef struct RateLimitState
 {
 	LWLock	   *lock;			/* guards the table and this struct */
-	/* when the table was last found full of live windows: none ends before */
+	/* when the full table may be walked again (see sweep_ended_windows) */
 	TimestampTz next_sweep;
 	int			sweep_window;	/* the window length next_sweep assumed */
 } RateLimitState;
@@ -279,8 +279,9 @@ eapi_shmem_busy_workers(void)
 /*
  * The table is full: drop the entries whose window has ended.  Returns
  * whether that made room.  A table full of live windows is not walked again
- * until the first of them can have ended, so a flood of new addresses costs
- * one walk per window, not one per request.  Caller holds the lock.
+ * until the first of them can have ended, nor one that was just swept before
+ * a sixteenth of a window, so a flood of new addresses costs a few walks per
+ * window, not one per request.  Caller holds the lock.
  */
 static bool
 sweep_ended_windows(TimestampTz now, int64 window_us)
@@ -308,7 +309,14 @@ sweep_ended_windows(TimestampTz now, int64 window_us)
 		else if (end < first_end)
 			first_end = end;
 	}
-	rate_state->next_sweep = freed ? 0 : first_end;
+	/*
+	 * Not again before the first live window can end; and after a sweep
+	 * that made room, not before a sixteenth of a window (a flood of new
+	 * addresses would otherwise walk the table under the lock, every worker
+	 * waiting, for each address it adds).  New clients pass untracked
+	 * meanwhile, as when nothing could be freed.
+	 */
+	rate_state->next_sweep = freed ? now + window_us / 16 : first_end;
 	rate_state->sweep_window = eapi_rate_limit_window;
 	return freed;
 }

@@ -176,6 +176,16 @@ eapi_worker_main(Datum main_arg)
 	snprintf(appname, sizeof(appname), "ecommerce_api worker %d", eapi_worker_number);
 	SetConfigOption("application_name", appname, PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_appname(appname);
+
+	/*
+	 * The API's SQL names its own objects by schema and leaves only built-ins
+	 * unqualified.  A search_path holding a schema others may create in
+	 * (public, "$user") would let them plant a better match for a built-in
+	 * (cardinality(text[]) beats pg_catalog.cardinality(anyarray)) and have
+	 * it run with the workers' rights, a superuser's by default.  Whatever
+	 * the role's or database's settings say, the workers see pg_catalog only.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	eapi_shmem_worker_attach(eapi_worker_number);

@@ -189,6 +189,12 @@ is(rl(fresh('GET', '/categories/', xff => '203.0.113.8'), 'remaining'), 19,
 is(rl(fresh('GET', '/categories/', xff => '::ffff:203.0.113.8'), 'remaining'), 18,
 	'an IPv4-mapped IPv6 address is the same client as the IPv4 address');
 is(rl(fresh('GET', '/categories/', xff => '2001:db8::1'), 'remaining'), 19, 'an IPv6 client');
+is(rl(fresh('GET', '/categories/', xff => '2001:db8::2'), 'remaining'), 18,
+	'another address of the same /64 is the same client (an IPv6 host has a /64)');
+is(rl(fresh('GET', '/categories/', xff => '2001:db8:0:1::1'), 'remaining'), 19, 'another /64 is another client');
+is(rl(fresh('GET', '/categories/',
+			headers => { 'X-Forwarded-For' => [ ('198.51.100.1') x 16, '203.0.113.20' ] }), 'remaining'), 19,
+	'17 X-Forwarded-For lines: read from the right, the client is the last line\'s');
 is(rl(fresh('GET', '/categories/', xff => '198.51.100.99, 203.0.113.7'), 'remaining'), 17,
 	'a forged entry left of the real client is ignored (rightmost untrusted entry wins)');
 is(rl(fresh('GET', '/categories/', headers => { 'X-Forwarded-For' => [ '198.51.100.99', '203.0.113.7' ] }),

@@ -264,6 +264,28 @@ expect(401, $admin_token, 'GET', '/clients/', undef, 'admin tokens too');
 $token = login($my_email, 'demo1234')->{json}{token};
 expect(200, $token, 'GET', "/orders/id/$my_order", undef, 'a new login works');
 
+# search_path hijacking: functions planted in public as better matches for
+# built-ins the policy and the token functions call (cardinality(text[]) beats
+# pg_catalog.cardinality(anyarray), convert_to(text, text) beats
+# pg_catalog.convert_to(text, name) for 'UTF8') are never called: the workers
+# see pg_catalog only, and the pinned functions too
+sql(q{
+	CREATE TABLE public.hijacked (what text);
+	CREATE FUNCTION public.cardinality(text[]) RETURNS integer LANGUAGE plpgsql AS
+		$$BEGIN INSERT INTO public.hijacked VALUES ('cardinality'); RETURN 1; END$$;
+	CREATE FUNCTION public.convert_to(text, text) RETURNS bytea LANGUAGE plpgsql AS
+		$$BEGIN INSERT INTO public.hijacked VALUES ('convert_to'); RETURN '\x00'; END$$;
+	CREATE FUNCTION public.convert_from(bytea, text) RETURNS text LANGUAGE plpgsql AS
+		$$BEGIN INSERT INTO public.hijacked VALUES ('convert_from'); RETURN '{}'; END$$;
+});
+$token = login($my_email, 'demo1234')->{json}{token};
+like($token, qr/^[\w-]+\.[\w-]+\.[\w-]{43}$/, 'with planted functions: login signs a token');
+expect(200, $token, 'GET', "/orders/id/$my_order", undef, '... that verifies');
+expect(201, $token, 'POST', '/addresses/', { street => 'Safe', city => 'Town', client_id => $me },
+	'... and passes the policy on a write (cardinality)');
+is(sql('SELECT count(*) FROM public.hijacked'), '0', 'no planted function ran');
+sql('DROP TABLE public.hijacked CASCADE; DROP FUNCTION public.cardinality(text[]), public.convert_to(text, text), public.convert_from(bytea, text)');
+
 # back to open
 ok(reconfigure([q{ecommerce_api.auth_mode = 'open'}], [ 'GET', '/orders/' ],
 		sub { $_[0]{status} == 200 }),
