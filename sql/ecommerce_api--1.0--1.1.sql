@@ -759,7 +759,8 @@ BEGIN
                            ORDER BY r.status)
       FROM (VALUES
         ('400', 'A business rule refused the request.', 'HTTPError', NULL::json),
-        ('401', 'Missing or invalid bearer token (only when ecommerce_api.auth_mode = required).', 'HTTPError', NULL),
+        ('401', 'Missing or invalid bearer token (only when ecommerce_api.auth_mode = required), or wrong login credentials.', 'HTTPError',
+         $j${"WWW-Authenticate": {"schema": {"type": "string"}, "description": "The challenge (RFC 6750): Bearer, or Bearer error=\"invalid_token\" when a token was sent and refused."}}$j$::json),
         ('403', 'The token''s client may not do this (only when ecommerce_api.auth_mode = required).', 'HTTPError', NULL),
         ('404', 'Not found: "Entity with id N not found" for the id of the path, "<Resource> with id N not found" for an id named in the body.', 'HTTPError', NULL),
         ('405', 'The path exists but does not take this method; the Allow header lists the methods it takes. No operation lists it: it is the answer to the methods a path does not document.',
@@ -946,7 +947,7 @@ Paths. Every path is served with and without its trailing slash. /clients/... is
 
 Input is lenient: unknown keys are ignored, numeric strings are accepted for numbers and integers, an integral float is accepted for an integer (booleans are not numbers), and a body with no Content-Type is parsed as JSON. For an optional field, null means "no value". Money is rounded half-up to cents. An id beyond bigint is a valid integer that names nothing (404).
 
-Output: JSON keys come in the order the schemas list them; an absent value is null; datetimes are ISO-8601 without zone (UTC). Every answer carries X-Request-ID (the one sent when it is 1-128 characters of [A-Za-z0-9._:-], else a generated UUID), X-Response-Time and, per ecommerce_api.cors_allowed_origins, Access-Control-Allow-Origin.
+Output: JSON keys come in the order the schemas list them; an absent value is null; datetimes are ISO-8601 without zone (UTC). Every answer carries X-Request-ID (the one sent when it is 1-128 characters of [A-Za-z0-9._:-], else a generated UUID), X-Response-Time and, per ecommerce_api.cors_allowed_origins, Access-Control-Allow-Origin (with Access-Control-Expose-Headers naming these headers). While the rate limiter is on (ecommerce_api.rate_limit > 0), every answer but the health check's and a preflight's also carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time, seconds).
 
 Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
         'tags', $j$[
