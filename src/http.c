@@ -233,13 +233,16 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 }
 
 /*
- * Queue one response with the headers every answer carries.  Uses no
- * PostgreSQL allocation, so it can also answer after an error.
+ * Queue one response with the headers every answer carries.  status_header
+ * is the value of the header some statuses carry: a 405's Allow (the methods
+ * the path takes), a 401's WWW-Authenticate (its challenge, RFC 7235); NULL
+ * for none.  Uses no PostgreSQL allocation, so it can also answer after an
+ * error.
  */
 static enum MHD_Result
 send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 					const char *content_type, const char *body, size_t len,
-					const char *request_id, const char *allow)
+					const char *request_id, const char *status_header)
 {
 	struct MHD_Response *response;
 	enum MHD_Result ret;
@@ -252,8 +255,11 @@ send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
 								content_type);
 	finish_response(conn, req, response, request_id, status);
-	if (allow)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status_header)
+		MHD_add_response_header(response,
+								status == MHD_HTTP_UNAUTHORIZED ?
+								MHD_HTTP_HEADER_WWW_AUTHENTICATE : MHD_HTTP_HEADER_ALLOW,
+								status_header);
 
 	ret = MHD_queue_response(conn, status, response);
 	MHD_destroy_response(response);
@@ -264,44 +270,18 @@ send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 			  const char *body, size_t len, const char *request_id,
-			  const char *allow)
+			  const char *status_header)
 {
 	return send_typed_response(conn, req, status, "application/json",
-							   body, len, request_id, allow);
+							   body, len, request_id, status_header);
 }
 
 static enum MHD_Result
 send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
-				  const char *body, const char *request_id, const char *allow)
+				  const char *body, const char *request_id, const char *status_header)
 {
-	return send_response(conn, req, status, body, strlen(body), request_id, allow);
-}
-
-/*
- * A 401 with its challenge (RFC 7235 and 6750): WWW-Authenticate says how to
- * authenticate, "Bearer", with error="invalid_token" when a token was sent
- * and refused.
- */
-static enum MHD_Result
-send_unauthorized(struct MHD_Connection *conn, HttpRequest *req,
-				  const ApiResult *result, const char *request_id)
-{
-	struct MHD_Response *response;
-	enum MHD_Result ret;
-
-	response = MHD_create_response_from_buffer(result->body.len,
-											   (void *) result->body.data,
-											   MHD_RESPMEM_MUST_COPY);
-	if (response == NULL)
-		return MHD_NO;
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-							"application/json");
-	finish_response(conn, req, response, request_id, MHD_HTTP_UNAUTHORIZED);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-							result->challenge ? result->challenge : "Bearer");
-	ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, response);
-	MHD_destroy_response(response);
-	return ret;
+	return send_response(conn, req, status, body, strlen(body), request_id,
+						 status_header);
 }
 
 /* OPTIONS on any path: a CORS preflight answer. */
@@ -679,13 +659,18 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 
 	if (!XLogRecPtrIsInvalid(result.flush_lsn))
 		ret = hold_response(conn, req, &result, request_id);
-	else if (result.status == MHD_HTTP_UNAUTHORIZED)
-		ret = send_unauthorized(conn, req, &result, request_id);
 	else
+	{
+		/* a 401 says how to authenticate: "Bearer", or why the token failed */
+		const char *challenge = NULL;
+
+		if (result.status == MHD_HTTP_UNAUTHORIZED)
+			challenge = result.challenge ? result.challenge : "Bearer";
 		ret = send_typed_response(conn, req, result.status,
 								  answer_content_type(route, result.status),
 								  result.body.data, result.body.len,
-								  request_id, NULL);
+								  request_id, challenge);
+	}
 	if (eapi_log_requests)
 		elog(LOG, "%s %s %d %.2fms request_id=%s",
 			 method, url, result.status, elapsed_ms(req), request_id);
