@@ -123,64 +123,51 @@ prepare_kept(const char *sql, int nargs)
 	return plan;
 }
 
-static SPIPlanPtr
-route_plan(const ApiRoute *route)
-{
-	int			index = eapi_route_index(route);
-
-	if (route_plans == NULL)
-		route_plans = MemoryContextAllocZero(TopMemoryContext,
-											 eapi_route_count() * sizeof(SPIPlanPtr));
-	if (route_plans[index] == NULL)
-	{
-		StringInfoData sql;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s.%s(", EAPI_EXTENSION_NAME, route->function);
-		for (int i = 0; i < route->nargs; i++)
-			appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 1);
-		appendStringInfoChar(&sql, ')');
-		route_plans[index] = prepare_kept(sql.data, route->nargs);
-		pfree(sql.data);
-	}
-	return route_plans[index];
-}
-
 /*
- * The route's statement behind the gate of required mode:
+ * The kept plan of a route's statement, prepared on its first use:
+ *
+ *	SELECT ecommerce_api.api_orders_get($1)
+ *
+ * or, behind the gate of required mode (gated),
  *
  *	SELECT ecommerce_api.api_orders_get((auth.args)[1])
  *	  FROM ecommerce_api.authorize($1, $2, ARRAY[$3]::text[]) AS auth(args)
  *
- * $1 is the route ("GET /orders/id/{id}"), $2 the token, then the route's
- * arguments.  One statement, so the gate costs no extra executor round trip;
- * authorize() runs once, as the function scan, and its refusal fails the
- * statement like any other error of the route.
+ * where $1 is the route ("GET /orders/id/{id}"), $2 the token, then the
+ * route's arguments.  One statement, so the gate costs no extra executor
+ * round trip; authorize() runs once, as the function scan, and its refusal
+ * fails the statement like any other error of the route.
  */
 static SPIPlanPtr
-authorized_route_plan(const ApiRoute *route)
+route_plan(const ApiRoute *route, bool gated)
 {
+	SPIPlanPtr **plans = gated ? &authorized_plans : &route_plans;
 	int			index = eapi_route_index(route);
 
-	if (authorized_plans == NULL)
-		authorized_plans = MemoryContextAllocZero(TopMemoryContext,
-												  eapi_route_count() * sizeof(SPIPlanPtr));
-	if (authorized_plans[index] == NULL)
+	if (*plans == NULL)
+		*plans = MemoryContextAllocZero(TopMemoryContext,
+										eapi_route_count() * sizeof(SPIPlanPtr));
+	if ((*plans)[index] == NULL)
 	{
 		StringInfoData sql;
 
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT %s.%s(", EAPI_EXTENSION_NAME, route->function);
 		for (int i = 0; i < route->nargs; i++)
-			appendStringInfo(&sql, "%s(auth.args)[%d]", i > 0 ? ", " : "", i + 1);
-		appendStringInfo(&sql, ") FROM %s.authorize($1, $2, ARRAY[", EAPI_EXTENSION_NAME);
-		for (int i = 0; i < route->nargs; i++)
-			appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 3);
-		appendStringInfoString(&sql, "]::text[]) AS auth(args)");
-		authorized_plans[index] = prepare_kept(sql.data, route->nargs + 2);
+			appendStringInfo(&sql, gated ? "%s(auth.args)[%d]" : "%s$%d",
+							 i > 0 ? ", " : "", i + 1);
+		appendStringInfoChar(&sql, ')');
+		if (gated)
+		{
+			appendStringInfo(&sql, " FROM %s.authorize($1, $2, ARRAY[", EAPI_EXTENSION_NAME);
+			for (int i = 0; i < route->nargs; i++)
+				appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 3);
+			appendStringInfoString(&sql, "]::text[]) AS auth(args)");
+		}
+		(*plans)[index] = prepare_kept(sql.data, route->nargs + (gated ? 2 : 0));
 		pfree(sql.data);
 	}
-	return authorized_plans[index];
+	return (*plans)[index];
 }
 
 /* Run a kept plan that returns one text datum; append it to the body. */
@@ -559,14 +546,14 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 				auth_argv[0] = route->activity;
 				auth_argv[1] = token;
 				memcpy(auth_argv + 2, argv, route->nargs * sizeof(char *));
-				run_text_plan(authorized_route_plan(route), auth_argv,
+				run_text_plan(route_plan(route, true), auth_argv,
 							  route->nargs + 2, read_only,
 							  request_context, &result->body);
 				result->status = route->success_status;
 			}
 			else
 			{
-				run_text_plan(route_plan(route), argv, route->nargs, read_only,
+				run_text_plan(route_plan(route, false), argv, route->nargs, read_only,
 							  request_context, &result->body);
 				result->status = route->success_status;
 			}
