@@ -37,6 +37,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "portability/instr_time.h"
+#include "lib/ilist.h"
 #include "utils/memutils.h"
 
 #include "ecommerce_api.h"
@@ -75,6 +76,29 @@ typedef struct HttpRequest
 	size_t		held_len;
 	char	   *held_request_id;
 } HttpRequest;
+
+/*
+ * A connection, while it waits for a request head: since it opened, or since
+ * its last answer.  libmicrohttpd's timeout counts inactivity only, so a
+ * client sending a byte now and then (slowloris) would keep its connection,
+ * and a slot of max_connections_per_worker, for ever.  A connection that has
+ * not delivered a whole request head ecommerce_api.idle_timeout after it
+ * opened or after its previous answer is closed (close_stalled_connections).
+ * Waiting connections are listed in the order they started waiting, so only
+ * the head of the list is ever looked at.
+ */
+typedef struct ConnectionState
+{
+	dlist_node	node;			/* in waiting_connections, when waiting */
+	struct MHD_Connection *conn;
+	instr_time	waiting_since;
+	bool		waiting;
+} ConnectionState;
+
+static dlist_head waiting_connections = DLIST_STATIC_INIT(waiting_connections);
+
+/* Holds the ConnectionStates. */
+static MemoryContext connection_state_context = NULL;
 
 static struct MHD_Daemon *http_daemon = NULL;
 
@@ -730,6 +754,78 @@ request_free(HttpRequest *req)
 	pfree(req);
 }
 
+/* The state libmicrohttpd keeps for us with this connection, or NULL. */
+static ConnectionState *
+connection_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? (ConnectionState *) info->socket_context : NULL;
+}
+
+/* The connection starts waiting for a request head (see ConnectionState). */
+static void
+start_waiting(ConnectionState *state)
+{
+	if (state == NULL || state->waiting)
+		return;
+	INSTR_TIME_SET_CURRENT(state->waiting_since);
+	state->waiting = true;
+	dlist_push_tail(&waiting_connections, &state->node);
+}
+
+static void
+stop_waiting(ConnectionState *state)
+{
+	if (state == NULL || !state->waiting)
+		return;
+	state->waiting = false;
+	dlist_delete(&state->node);
+}
+
+/*
+ * Milliseconds until the longest-waiting connection's time is up: 0 when
+ * it is, -1 when no connection waits or idle_timeout is 0 (never).
+ */
+static long
+stalled_connection_timeout_ms(void)
+{
+	ConnectionState *oldest;
+	instr_time	waited;
+	double		left;
+
+	if (eapi_idle_timeout <= 0 || dlist_is_empty(&waiting_connections))
+		return -1;
+	oldest = dlist_head_element(ConnectionState, node, &waiting_connections);
+	INSTR_TIME_SET_CURRENT(waited);
+	INSTR_TIME_SUBTRACT(waited, oldest->waiting_since);
+	left = eapi_idle_timeout * 1000.0 - INSTR_TIME_GET_MILLISEC(waited);
+	return left <= 0 ? 0 : (long) left + 1;
+}
+
+/*
+ * Close the connections whose request head is overdue.  Shutting the socket
+ * down makes libmicrohttpd see the end of the stream at its next look and
+ * close the connection the usual way (its close notification frees the
+ * state).
+ */
+static void
+close_stalled_connections(void)
+{
+	while (stalled_connection_timeout_ms() == 0)
+	{
+		ConnectionState *oldest = dlist_head_element(ConnectionState, node,
+													 &waiting_connections);
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(oldest->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		stop_waiting(oldest);
+		if (info)
+			(void) shutdown(info->connect_fd, SHUT_RDWR);
+	}
+}
+
 /*
  * libmicrohttpd's access handler.  The first call for a request only creates
  * its state; the calls with upload data collect the body; the last call
@@ -754,6 +850,8 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	{
 		if (req == NULL)
 		{
+			/* the request head is in: no longer waiting for one */
+			stop_waiting(connection_state(conn));
 			req = request_begin(conn);
 			*con_cls = req;
 			if (eapi_rate_limit > 0)
@@ -829,6 +927,9 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (*con_cls)
 		request_free(*con_cls);
 	*con_cls = NULL;
+	/* answered: the idle time to the next request head starts now */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		start_waiting(connection_state(conn));
 }
 
 /*
@@ -841,12 +942,33 @@ connection_notified(void *cls, struct MHD_Connection *conn, void **socket_contex
 {
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
 	{
+		/* no ERROR may leave a libmicrohttpd callback: NULL when out of memory */
+		ConnectionState *state =
+			MemoryContextAllocExtended(connection_state_context, sizeof(ConnectionState),
+									   MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 								  (unsigned int) eapi_idle_timeout);
 		eapi_shmem_count_connection(1);
+		if (state)
+		{
+			state->conn = conn;
+			start_waiting(state);
+		}
+		*socket_context = state;
 	}
 	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+	{
+		ConnectionState *state = *socket_context;
+
 		eapi_shmem_count_connection(-1);
+		if (state)
+		{
+			stop_waiting(state);
+			pfree(state);
+			*socket_context = NULL;
+		}
+	}
 }
 
 static void
@@ -930,6 +1052,9 @@ eapi_http_start(int worker_number)
 		request_context = AllocSetContextCreate(TopMemoryContext,
 												"ecommerce_api request",
 												ALLOCSET_DEFAULT_SIZES);
+		connection_state_context = AllocSetContextCreate(TopMemoryContext,
+														 "ecommerce_api connection states",
+														 ALLOCSET_SMALL_SIZES);
 	}
 
 	fd = open_listen_socket();
@@ -975,14 +1100,19 @@ eapi_http_timeout_ms(void)
 {
 	MHD_UNSIGNED_LONG_LONG timeout;
 
+	long		stalled = stalled_connection_timeout_ms();
+
 	if (MHD_get_timeout(http_daemon, &timeout) != MHD_YES)
-		return -1;
-	return timeout > LONG_MAX ? LONG_MAX : (long) timeout;
+		return stalled;
+	if (timeout > LONG_MAX)
+		timeout = LONG_MAX;
+	return stalled >= 0 && stalled < (long) timeout ? stalled : (long) timeout;
 }
 
 void
 eapi_http_run(void)
 {
+	close_stalled_connections();
 	MHD_run(http_daemon);
 }
 

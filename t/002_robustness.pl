@@ -82,6 +82,54 @@ ok(time - $t0 >= 1.5, 'not closed before the idle timeout');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM ecommerce_api.categories'), '0',
 	'nothing written by the half request');
 
+# --- a client trickling its request head (slowloris): every byte comes
+# well within idle_timeout, so libmicrohttpd's inactivity timeout never
+# fires; the head is still due idle_timeout after the connection opened
+$t0 = time;
+my $trickler = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $api->port)
+  or die;
+syswrite($trickler, "GET /health_check/ HTTP/1.1\r\nHost: x\r\n");
+$trickler->blocking(0);
+$closed = 0;
+while (time - $t0 < 10)
+{
+	my $n = sysread($trickler, my $buf, 1024);
+	if (defined $n && $n == 0) { $closed = 1; last }
+	syswrite($trickler, "X-Slow: y\r\n");
+	sleep 0.3;
+}
+ok($closed, 'a trickled request head is closed at idle_timeout');
+ok(time - $t0 >= 1.5 && time - $t0 < 6, 'after the idle timeout, not before (' . sprintf('%.1f s', time - $t0) . ')');
+still_serving('after the trickling client');
+
+# ... while a slow client that completes its head in time is served, and a
+# keep-alive connection gets a fresh idle_timeout after each answer
+my $slow = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $api->port)
+  or die;
+$slow->blocking(0);
+for my $round (1 .. 2)
+{
+	syswrite($slow, "GET /health_check/ HTTP/1.1\r\n");
+	sleep 0.6;
+	syswrite($slow, "Host: x\r\n");
+	sleep 0.6;
+	syswrite($slow, "\r\n");
+	# the whole answer: its head, then Content-Length bytes of body
+	my $answer = '';
+	my $deadline = time + 5;
+	while (time < $deadline)
+	{
+		my $n = sysread($slow, my $buf, 65536);
+		last if defined $n && $n == 0;
+		$answer .= $buf if $n;
+		last if $answer =~ /\r\n\r\n/ && $answer =~ /Content-Length: (\d+)/i
+		  && length($answer) >= index($answer, "\r\n\r\n") + 4 + $1;
+		sleep 0.02;
+	}
+	like($answer, qr{^HTTP/1\.1 200}, "a head sent over 1.2 s is served (request $round on one connection)");
+}
+close($slow);
+
 # --- 400 concurrent keep-alive clients, 5 requests each
 my @res = $api->keepalive_clients(400, 5, [ 'GET', '/health_check/' ]);
 is(scalar @res, 2000, '400 clients x 5 requests all answered');
