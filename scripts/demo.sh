@@ -48,7 +48,7 @@ start() {
 	psql_demo -c "CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE"
 	# a demo cluster made by an older checkout: bring its SQL objects to the
 	# version of the library just installed (the workers answer 503 until then)
-	psql_demo -c "ALTER EXTENSION ecommerce_api UPDATE"
+	psql_demo -c "SET client_min_messages = warning" -c "ALTER EXTENSION ecommerce_api UPDATE"
 	if [ "$(psql_demo -At -c 'SELECT count(*) FROM ecommerce_api.products')" = 0 ]; then
 		psql_demo -c "SELECT ecommerce_api.load_demo_data($scale)" >/dev/null
 	fi
