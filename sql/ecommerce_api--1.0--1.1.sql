@@ -34,11 +34,13 @@
  * run with the caller's rights: a superuser's in the HTTP workers, the
  * owner's in a SECURITY DEFINER function.  From 1.1 they run with
  * search_path = pg_catalog, pg_temp, where nothing but the built-ins is
- * found, and reach pgcrypto through these wrappers, whose bodies name its
- * schema.  PostgreSQL 15 has no @extschema:pgcrypto@, so they are written
- * here, with the schema pgcrypto is in now.  Each calls one pgcrypto function
- * with the exact types of its signature, and is simple enough to be inlined
- * into its caller (no call of its own at run time).
+ * found, and reach pgcrypto as ecommerce_api.crypt(), .gen_salt(), .hmac()
+ * and .gen_random_bytes(): wrappers whose bodies name pgcrypto's schema
+ * (PostgreSQL 15 has no @extschema:pgcrypto@, so they are written here, with
+ * the schema pgcrypto is in now), or pgcrypto's own functions when it was
+ * installed into this schema.  Each wrapper calls one pgcrypto function with
+ * the exact types of its signature, and is simple enough to be inlined into
+ * its caller (no call of its own at run time).
  * =========================================================================
  */
 
@@ -49,20 +51,24 @@ DECLARE
                         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
                        WHERE e.extname = 'pgcrypto');
 BEGIN
+    -- installed into this schema, pgcrypto's own functions are the ones
+    IF pgcrypto = 'ecommerce_api' THEN
+        RETURN;
+    END IF;
     EXECUTE format($f$
-        CREATE FUNCTION ecommerce_api._crypt(password text, salt text) RETURNS text
+        CREATE FUNCTION ecommerce_api.crypt(password text, salt text) RETURNS text
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
         AS 'SELECT %I.crypt($1, $2)'$f$, pgcrypto);
     EXECUTE format($f$
-        CREATE FUNCTION ecommerce_api._gen_salt(kind text, rounds integer) RETURNS text
+        CREATE FUNCTION ecommerce_api.gen_salt(kind text, rounds integer) RETURNS text
         LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
         AS 'SELECT %I.gen_salt($1, $2)'$f$, pgcrypto);
     EXECUTE format($f$
-        CREATE FUNCTION ecommerce_api._hmac(data bytea, key bytea, algorithm text) RETURNS bytea
+        CREATE FUNCTION ecommerce_api.hmac(data bytea, key bytea, algorithm text) RETURNS bytea
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
         AS 'SELECT %I.hmac($1, $2, $3)'$f$, pgcrypto);
     EXECUTE format($f$
-        CREATE FUNCTION ecommerce_api._gen_random_bytes(count integer) RETURNS bytea
+        CREATE FUNCTION ecommerce_api.gen_random_bytes(count integer) RETURNS bytea
         LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
         AS 'SELECT %I.gen_random_bytes($1)'$f$, pgcrypto);
 END
@@ -74,185 +80,16 @@ LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN ecommerce_api._crypt(pw, ecommerce_api._gen_salt('bf', 8));
+    RETURN ecommerce_api.crypt(pw, ecommerce_api.gen_salt('bf', 8));
 END
 $$;
 
--- 1.0's load_demo_data, restated only for its search_path and its one call
--- of pgcrypto (the shared demo password's hash); the rest is 1.0's.  Its
--- body names the tables without their schema, so the path holds
--- ecommerce_api too: only the extension's owner creates objects there.
-CREATE OR REPLACE FUNCTION ecommerce_api.load_demo_data(scale integer DEFAULT 1, replace boolean DEFAULT false)
-RETURNS json
-LANGUAGE plpgsql SET search_path = pg_catalog, ecommerce_api, pg_temp AS $$
-DECLARE
-    n_products bigint := 100::bigint * scale;
-    n_clients  bigint := 50::bigint * scale;
-    n_orders   bigint := 100::bigint * scale;
-    v_now      timestamp := date_trunc('second', now() AT TIME ZONE 'UTC');
-    v_hash     text := ecommerce_api._hash_password('demo1234');
-BEGIN
-    IF scale IS NULL OR scale < 1 OR scale > 1000000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('scale must be between 1 and 1000000, not %s', scale);
-    END IF;
-    IF NOT replace AND (EXISTS (SELECT FROM categories) OR EXISTS (SELECT FROM products)
-                        OR EXISTS (SELECT FROM clients) OR EXISTS (SELECT FROM addresses)
-                        OR EXISTS (SELECT FROM bills) OR EXISTS (SELECT FROM orders)
-                        OR EXISTS (SELECT FROM order_details) OR EXISTS (SELECT FROM reviews)) THEN
-        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
-            MESSAGE = 'ecommerce_api already holds data',
-            HINT = 'Use load_demo_data(scale, replace => true) to replace it.';
-    END IF;
-    -- also on empty tables: restart the ids at 1
-    TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews
-        RESTART IDENTITY;
-
-    INSERT INTO categories (id_key, name) OVERRIDING SYSTEM VALUE
-    SELECT i, name
-      FROM unnest(ARRAY['Electronics', 'Books', 'Home & Kitchen', 'Clothing', 'Sports & Outdoors',
-                        'Toys & Games', 'Beauty & Personal Care', 'Garden', 'Automotive', 'Grocery'])
-           WITH ORDINALITY AS c(name, i);
-
-    INSERT INTO products (id_key, name, description, price, stock, category_id) OVERRIDING SYSTEM VALUE
-    SELECT i,
-           format('%s %s %s %s-%s', brand, adjective, noun, chr(65 + _demo_pick(i, 4, 26)), 100 + i),
-           rtrim(format('The %s %s by %s is %s. %s',
-                  lower(adjective), lower(noun), brand,
-                  (ARRAY['built to last for years of daily use',
-                         'a customer favourite with consistently great ratings',
-                         'designed with attention to every detail',
-                         'the smart choice for value and quality',
-                         'made from carefully selected materials',
-                         'lightweight, reliable and easy to use'])[1 + _demo_pick(i, 5, 6)],
-                  (ARRAY['Ships within 24 hours.',
-                         'Backed by a two-year warranty.',
-                         'Free returns within 30 days.',
-                         'Eco-friendly packaging.',
-                         ''])[1 + _demo_pick(i, 6, 5)])),
-           _demo_price(i),
-           CASE WHEN _demo_pick(i, 2, 20) = 0 THEN 0 ELSE 1 + _demo_pick(i, 3, 500) END,
-           _demo_category(i)
-      FROM generate_series(1, n_products) AS i,
-           LATERAL (SELECT
-               (ARRAY['Acme', 'Nordic', 'Zenith', 'Orion', 'Apex', 'Summit', 'Vertex', 'Lumen',
-                      'Atlas', 'Nova', 'Terra', 'Polar'])[1 + _demo_pick(i, 9, 12)] AS brand,
-               (ARRAY['Premium', 'Classic', 'Compact', 'Deluxe', 'Eco', 'Ergonomic', 'Essential',
-                      'Lightweight', 'Modern', 'Portable', 'Pro', 'Rugged', 'Smart', 'Ultra',
-                      'Vintage', 'Signature'])[1 + _demo_pick(i, 10, 16)] AS adjective,
-               (ARRAY[['Headphones', 'Smartphone', 'Laptop', 'Tablet', 'Smartwatch', 'Speaker', 'Monitor', 'Keyboard'],
-                      ['Novel', 'Cookbook', 'Biography', 'Travel Guide', 'Poetry Collection', 'History Book', 'Science Handbook', 'Comic Anthology'],
-                      ['Coffee Maker', 'Blender', 'Knife Set', 'Frying Pan', 'Toaster', 'Dinnerware Set', 'Kettle', 'Storage Jars'],
-                      ['T-Shirt', 'Jacket', 'Jeans', 'Sweater', 'Dress', 'Hoodie', 'Scarf', 'Sneakers'],
-                      ['Yoga Mat', 'Tent', 'Backpack', 'Water Bottle', 'Bike Helmet', 'Dumbbell Set', 'Running Shoes', 'Sleeping Bag'],
-                      ['Puzzle', 'Board Game', 'Building Blocks', 'Plush Bear', 'RC Car', 'Card Game', 'Doll House', 'Train Set'],
-                      ['Shampoo', 'Face Cream', 'Perfume', 'Hair Dryer', 'Lip Balm', 'Toothbrush', 'Body Lotion', 'Sunscreen'],
-                      ['Garden Hose', 'Pruning Shears', 'Planter', 'Lawn Mower', 'Bird Feeder', 'Watering Can', 'Garden Gloves', 'Patio Chair'],
-                      ['Car Charger', 'Floor Mats', 'Tire Inflator', 'Dash Cam', 'Seat Cover', 'Jump Starter', 'Wiper Blades', 'Car Wax'],
-                      ['Coffee Beans', 'Green Tea', 'Olive Oil', 'Dark Chocolate', 'Pasta', 'Honey', 'Granola', 'Spice Set']]
-               )[_demo_category(i)][1 + _demo_pick(i, 11, 8)] AS noun) AS words;
-
-    INSERT INTO clients (id_key, name, lastname, email, telephone, is_admin, password) OVERRIDING SYSTEM VALUE
-    SELECT i,
-           CASE WHEN i = 1 THEN 'Admin' ELSE first_name END,
-           CASE WHEN i = 1 THEN 'User' ELSE last_name END,
-           CASE WHEN i = 1 THEN 'admin@example.com'
-                ELSE lower(format('%s.%s%s@example.com', first_name, last_name, i)) END,
-           format('+1-555-%s-%s', lpad(_demo_pick(i, 12, 1000)::text, 3, '0'),
-                                  lpad(_demo_pick(i, 13, 10000)::text, 4, '0')),
-           i = 1,
-           v_hash
-      FROM generate_series(1, n_clients) AS i,
-           LATERAL (SELECT
-               (ARRAY['Emma', 'Liam', 'Olivia', 'Noah', 'Ava', 'Lucas', 'Sofia', 'Mateo', 'Mia', 'Leo',
-                      'Isabella', 'Hugo', 'Valentina', 'Martin', 'Lucia', 'Diego', 'Chloe', 'Adam',
-                      'Zoe', 'Daniel', 'Camila', 'Samuel', 'Elena', 'Tomas'])[1 + _demo_pick(i, 14, 24)] AS first_name,
-               (ARRAY['Smith', 'Garcia', 'Martinez', 'Johnson', 'Lopez', 'Brown', 'Gonzalez', 'Miller',
-                      'Fernandez', 'Davis', 'Rodriguez', 'Wilson', 'Perez', 'Moore', 'Sanchez', 'Taylor',
-                      'Romero', 'Anderson', 'Torres', 'Thomas', 'Diaz', 'Jackson', 'Alvarez', 'White'])[1 + _demo_pick(i, 15, 24)] AS last_name
-           ) AS names;
-
-    INSERT INTO addresses (street, number, city, client_id)
-    SELECT (ARRAY['Main Street', 'Oak Avenue', 'Maple Drive', 'Cedar Lane', 'Park Road', 'Elm Street',
-                  'Lake View', 'Hill Crescent', 'River Walk', 'Station Road', 'Church Street', 'Mill Lane'])
-               [1 + _demo_pick(c * 2 + k, 16, 12)],
-           (1 + _demo_pick(c * 2 + k, 17, 2500))::text,
-           (ARRAY['Springfield', 'Riverside', 'Fairview', 'Madison', 'Georgetown', 'Franklin', 'Clinton',
-                  'Arlington', 'Salem', 'Ashland', 'Bristol', 'Dover'])[1 + _demo_pick(c * 2 + k, 18, 12)],
-           c
-      FROM generate_series(1, n_clients) AS c,
-           generate_series(1, 1 + c % 2) AS k;
-
-    -- Orders and their bills share the number o and the total of o's lines.
-    INSERT INTO bills (id_key, bill_number, discount, date, total, payment_type, client_id) OVERRIDING SYSTEM VALUE
-    SELECT o,
-           'INV-' || lpad(o::text, greatest(8, length(o::text)), '0'),
-           discount,
-           (v_now - make_interval(secs => _demo_pick(o, 19, 365 * 86400)))::date,
-           total - discount,
-           1 + _demo_pick(o, 20, 5),
-           1 + _demo_pick(o, 21, n_clients::integer)
-      FROM generate_series(1, n_orders) AS o,
-           LATERAL (SELECT sum(_demo_line_quantity(o, k) * _demo_price(_demo_line_product(o, k, n_products))) AS total
-                      FROM generate_series(0, _demo_pick(o, 22, 4)) AS k) AS t,
-           LATERAL (SELECT CASE WHEN _demo_pick(o, 23, 10) = 0 THEN round(t.total * 0.05, 2) ELSE 0 END AS discount) AS d;
-
-    INSERT INTO orders (id_key, date, total, delivery_method, status, client_id, bill_id) OVERRIDING SYSTEM VALUE
-    SELECT o,
-           v_now - make_interval(secs => _demo_pick(o, 19, 365 * 86400)),
-           total,
-           1 + _demo_pick(o, 24, 3),
-           CASE WHEN _demo_pick(o, 25, 20) < 2 THEN 4     -- 10% canceled
-                WHEN _demo_pick(o, 25, 20) < 5 THEN 1     -- 15% pending
-                WHEN _demo_pick(o, 25, 20) < 8 THEN 2     -- 15% in progress
-                ELSE 3 END,                                -- 60% delivered
-           1 + _demo_pick(o, 21, n_clients::integer),
-           o
-      FROM generate_series(1, n_orders) AS o,
-           LATERAL (SELECT sum(_demo_line_quantity(o, k) * _demo_price(_demo_line_product(o, k, n_products))) AS total
-                      FROM generate_series(0, _demo_pick(o, 22, 4)) AS k) AS t;
-
-    INSERT INTO order_details (quantity, price, order_id, product_id)
-    SELECT _demo_line_quantity(o, k), _demo_price(_demo_line_product(o, k, n_products)), o,
-           _demo_line_product(o, k, n_products)
-      FROM generate_series(1, n_orders) AS o,
-           generate_series(0, _demo_pick(o, 22, 4)) AS k;
-
-    INSERT INTO reviews (rating, comment, product_id)
-    SELECT r.rating,
-           CASE WHEN _demo_pick(p * 4 + k, 27, 5) = 0 THEN NULL     -- a rating without a comment
-                WHEN r.rating >= 4 THEN (ARRAY['Exactly as described, very happy with it.',
-                                               'Excellent! I would buy it again.',
-                                               'My family loves it, highly recommended.',
-                                               'Great quality and arrived quickly.'])[1 + _demo_pick(p * 4 + k, 28, 4)]
-                WHEN r.rating = 3 THEN (ARRAY['Decent for the price, nothing special.',
-                                              'Works fine, but the packaging was damaged.'])[1 + _demo_pick(p * 4 + k, 28, 2)]
-                ELSE (ARRAY['Not what I expected, returning it.',
-                            'Stopped working after a week.'])[1 + _demo_pick(p * 4 + k, 28, 2)]
-           END,
-           p
-      FROM generate_series(1, n_products) AS p,
-           generate_series(1, p % 4) AS k,
-           LATERAL (SELECT (ARRAY[1, 2, 3, 4, 4, 4, 5, 5, 5, 5])[1 + _demo_pick(p * 4 + k, 26, 10)] AS rating) AS r;
-
-    -- explicit ids bypassed the identity sequences: move them past the rows
-    PERFORM setval(pg_get_serial_sequence('ecommerce_api.' || t, 'id_key'), n)
-       FROM (VALUES ('categories', 10::bigint), ('products', n_products), ('clients', n_clients),
-                    ('bills', n_orders), ('orders', n_orders)) AS s(t, n);
-
-    ANALYZE categories, products, clients, addresses, bills, orders, order_details, reviews;
-
-    RETURN json_build_object(
-        'categories', (SELECT count(*) FROM categories),
-        'products', (SELECT count(*) FROM products),
-        'clients', (SELECT count(*) FROM clients),
-        'addresses', (SELECT count(*) FROM addresses),
-        'bills', (SELECT count(*) FROM bills),
-        'orders', (SELECT count(*) FROM orders),
-        'order_details', (SELECT count(*) FROM order_details),
-        'reviews', (SELECT count(*) FROM reviews));
-END
-$$;
+-- 1.0's load_demo_data: its body names the tables, and pgcrypto's crypt()
+-- and gen_salt(), without a schema, so its path holds ecommerce_api, where
+-- only the extension's owner creates objects and where the wrappers above
+-- are.
+ALTER FUNCTION ecommerce_api.load_demo_data(integer, boolean)
+    SET search_path = pg_catalog, ecommerce_api, pg_temp;
 
 
 /* =========================================================================
@@ -280,7 +117,7 @@ BEGIN
         PERFORM ecommerce_api._validate(errors);
     END IF;
     SELECT * INTO v_client FROM ecommerce_api.clients c WHERE c.email = ecommerce_api._normalize_email(doc ->> 'email');
-    IF ecommerce_api._crypt(doc ->> 'password', coalesce(v_client.password, '$2a$08$El7MgMau/o/BQusHQxkSB.zfDj0QPPqGEr/RDOVDfxvUTBXJPAfZm'))
+    IF ecommerce_api.crypt(doc ->> 'password', coalesce(v_client.password, '$2a$08$El7MgMau/o/BQusHQxkSB.zfDj0QPPqGEr/RDOVDfxvUTBXJPAfZm'))
        IS DISTINCT FROM v_client.password THEN
         RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid credentials';
     END IF;
@@ -1323,7 +1160,7 @@ $$;
  * extension's owner), so a least-privilege API role signs and verifies
  * without being able to read the key; nothing else is SECURITY DEFINER.
  * They run with search_path = pg_catalog, pg_temp and call pgcrypto's
- * ecommerce_api._hmac() through ecommerce_api._hmac (section "pgcrypto, by its schema"), so
+ * hmac() as ecommerce_api.hmac (section "pgcrypto, by its schema"), so
  * no function a user creates can stand in for one they call.  Their EXECUTE
  * is revoked from PUBLIC: who can run _token_sign can mint any token.
  *
@@ -1349,7 +1186,7 @@ CREATE TABLE auth_key (
 COMMENT ON TABLE auth_key IS 'ecommerce_api: the key that signs login tokens (HS256); readable only by its owner, not dumped';
 REVOKE ALL ON auth_key FROM PUBLIC;
 
-INSERT INTO auth_key (key) VALUES (ecommerce_api._gen_random_bytes(32));
+INSERT INTO auth_key (key) VALUES (ecommerce_api.gen_random_bytes(32));
 
 -- base64url without padding (RFC 7515, section 2): encode() writes base64
 -- with a newline every 76 characters; translate maps +/ to -_ and drops the
@@ -1382,7 +1219,7 @@ DECLARE
 BEGIN
     SELECT k.key INTO STRICT v_key FROM ecommerce_api.auth_key k;
     RETURN v_input || '.'
-        || ecommerce_api._b64url(ecommerce_api._hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text));
+        || ecommerce_api._b64url(ecommerce_api.hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text));
 END
 $$;
 
@@ -1410,9 +1247,9 @@ BEGIN
     END IF;
     v_input := left(token, -44);
     SELECT k.key INTO STRICT v_key FROM ecommerce_api.auth_key k;
-    IF ecommerce_api._hmac(convert_to(ecommerce_api._b64url(ecommerce_api._hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text)), 'UTF8'),
+    IF ecommerce_api.hmac(convert_to(ecommerce_api._b64url(ecommerce_api.hmac(convert_to(v_input, 'UTF8'), v_key, 'sha256'::text)), 'UTF8'),
             v_key, 'sha256'::text)
-       <> ecommerce_api._hmac(convert_to(right(token, 43), 'UTF8'), v_key, 'sha256'::text) THEN
+       <> ecommerce_api.hmac(convert_to(right(token, 43), 'UTF8'), v_key, 'sha256'::text) THEN
         RETURN NULL;
     END IF;
     -- signed by us, so the payload is our JSON
@@ -1617,7 +1454,7 @@ AS $$
 DECLARE
     v_created timestamptz;
 BEGIN
-    UPDATE ecommerce_api.auth_key k SET key = ecommerce_api._gen_random_bytes(32), created_at = now()
+    UPDATE ecommerce_api.auth_key k SET key = ecommerce_api.gen_random_bytes(32), created_at = now()
     RETURNING k.created_at INTO STRICT v_created;
     RETURN v_created;
 END
