@@ -15,7 +15,9 @@ OBJS = \
 	src/gateway.o \
 	src/settings.o \
 	src/shmem.o \
-	src/metrics.o
+	src/metrics.o \
+	src/ratelimit.o \
+	src/connections.o
 
 EXTENSION = ecommerce_api
 DATA = $(wildcard sql/ecommerce_api--*.sql)

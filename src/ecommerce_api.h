@@ -5,20 +5,31 @@
  *
  * One concern per file:
  *	worker.c	the background workers' life: registration, main loop, signals
- *	http.c		libmicrohttpd glue: daemon, callbacks, limits, headers, CORS
+ *	http.c		libmicrohttpd glue: daemon, callbacks, limits, headers, CORS,
+ *				and the answers held for group commit
+ *	connections.c	the open connections: their count, and the deadline for
+ *				a request head (slowloris)
  *	router.c	method + path template -> route
- *	gateway.c	the only code that touches SPI and transactions
- *	settings.c	the ecommerce_api.* GUCs
- *	shmem.c		shared memory: per-worker state seen by every worker,
- *				and the rate limiter's table of clients
+ *	gateway.c	the only code that touches SPI, transactions and the WAL;
+ *				SQLSTATE -> HTTP status, every JSON error body, group commit
+ *	ratelimit.c	the rate limiter: its settings, the client's address (peer,
+ *				trusted proxies, X-Forwarded-For), its shared table of windows,
+ *				its headers and 429 body
+ *	settings.c	the ecommerce_api.* GUCs (but the rate limiter's)
+ *	shmem.c		shared memory: per-worker state seen by every worker; the
+ *				hooks that also set up the rate limiter's table
+ *	metrics.c	GET /metrics, from the counters in shared memory
+ *	ecommerce_api.h	this file: what the files may use of each other
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ECOMMERCE_API_H
 #define ECOMMERCE_API_H
 
-#include "access/xlogdefs.h"
 #include "lib/stringinfo.h"
+
+struct MHD_Connection;
+struct MHD_Response;
 
 #define EAPI_EXTENSION_NAME		"ecommerce_api"
 #define EAPI_MAX_ROUTE_ARGS		8
@@ -36,10 +47,6 @@ extern int	eapi_statement_timeout;
 extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
 extern bool eapi_group_commit;
-extern int	eapi_rate_limit;
-extern int	eapi_rate_limit_window;
-extern char *eapi_trusted_proxies;
-extern int	eapi_rate_limit_clients;
 
 /* ecommerce_api.auth_mode */
 typedef enum EapiAuthMode
@@ -50,21 +57,6 @@ typedef enum EapiAuthMode
 extern int	eapi_auth_mode;
 
 extern void eapi_define_settings(void);
-
-/*
- * An IPv4 or IPv6 address.  IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are
- * stored as the IPv4 address they carry, so a client has one form.  It is
- * the rate limiter's hash key: unused bytes are always zero.
- */
-typedef struct EapiInetAddr
-{
-	uint8		family;			/* AF_INET or AF_INET6 */
-	uint8		pad[3];
-	uint8		bytes[16];		/* network order; IPv4 uses the first 4 */
-} EapiInetAddr;
-
-extern bool eapi_parse_address(const char *text, EapiInetAddr *addr);
-extern bool eapi_is_trusted_proxy(const EapiInetAddr *addr);
 
 /* ---- shmem.c ---- */
 #define EAPI_LATENCY_BUCKETS	12
@@ -79,21 +71,6 @@ extern void eapi_shmem_count_answer(int route_index, int status, double elapsed_
 extern void eapi_shmem_count_connection(int delta);
 extern void eapi_shmem_totals(uint64 *answers, uint64 *buckets,
 							  uint64 *latency_sum_us, int *open_connections);
-
-/* What the rate limiter decided about one request. */
-typedef struct EapiRateVerdict
-{
-	bool		allowed;
-	int			limit;			/* N requests ... */
-	int			window;			/* ... per W seconds */
-	int			remaining;		/* left in this window, >= 0 */
-	int64		reset;			/* Unix time (s) when the window ends */
-	int			retry_after;	/* seconds until then, >= 1 */
-} EapiRateVerdict;
-
-extern void eapi_rate_limit_check(const EapiInetAddr *client,
-								  EapiRateVerdict *verdict);
-extern void eapi_shmem_rate_limit_totals(uint64 *limited, uint64 *table_full);
 
 /* ---- metrics.c ---- */
 extern void eapi_metrics_render(StringInfo out);
@@ -158,15 +135,41 @@ typedef struct ApiResult
 {
 	int			status;
 	StringInfoData body;
-	XLogRecPtr	flush_lsn;		/* valid: not to be sent before WAL is
-								 * flushed to here (group commit) */
+	bool		await_flush;	/* not to be sent before
+								 * eapi_gateway_flush_commits (group commit) */
 	const char *challenge;		/* a 401's WWW-Authenticate, NULL = "Bearer" */
 } ApiResult;
 
 extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 							 const char *token, const char *request_id,
 							 ApiResult *result);
-extern void eapi_json_error(ApiResult *result, int status, const char *detail);
+extern void eapi_gateway_abort(void);
+extern bool eapi_gateway_flush_commits(void);
+extern void eapi_error_body(StringInfo body, const char *detail,
+							bool detail_is_json, int retry_after);
+
+/* ---- ratelimit.c ---- */
+
+/* What the rate limiter decided about one request. */
+typedef struct EapiRateVerdict
+{
+	bool		allowed;
+	int			limit;			/* N requests ... */
+	int			window;			/* ... per W seconds */
+	int			remaining;		/* left in this window, >= 0 */
+	int64		reset;			/* Unix time (s) when the window ends */
+	int			retry_after;	/* seconds until then, >= 1 */
+} EapiRateVerdict;
+
+extern void eapi_rate_limit_define_settings(void);
+extern void eapi_rate_limit_shmem_request(void);
+extern void eapi_rate_limit_shmem_startup(void);
+extern bool eapi_rate_limit_request(struct MHD_Connection *conn, const char *method,
+									const ApiRoute *route, EapiRateVerdict *verdict);
+extern void eapi_rate_limit_headers(struct MHD_Response *response,
+									const EapiRateVerdict *verdict);
+extern void eapi_rate_limit_refusal(const EapiRateVerdict *verdict, StringInfo body);
+extern void eapi_rate_limit_totals(uint64 *refused, uint64 *untracked);
 
 /* ---- http.c ---- */
 extern bool eapi_http_start(int worker_number);
@@ -176,6 +179,15 @@ extern void eapi_http_run(void);
 extern bool eapi_http_has_held(void);
 extern bool eapi_http_release_held(void);
 extern void eapi_http_stop(void);
+
+/* ---- connections.c ---- */
+extern void eapi_connections_init(void);
+extern void *eapi_connection_opened(struct MHD_Connection *conn);
+extern void eapi_connection_closed(void *state);
+extern void eapi_connection_head_in(struct MHD_Connection *conn);
+extern void eapi_connection_answered(struct MHD_Connection *conn);
+extern long eapi_connections_timeout_ms(void);
+extern void eapi_connections_close_stalled(void);
 
 /* ---- worker.c ---- */
 extern int	eapi_worker_number;

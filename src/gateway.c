@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * gateway.c
- *		The database gateway: the only code that touches SPI and transactions.
+ *		The database gateway: the only code that touches SPI, transactions
+ *		and the WAL.
  *
  * One request is one transaction: start, run the route's statement, commit,
  * and only then does http.c send the answer.  GET routes run read-only.
@@ -14,6 +15,11 @@
  * never take its worker down.  The API's SQL raises its own SQLSTATEs of
  * class "EA" for answers that are not bugs (EA404 = 404, EA409 = 409, ...);
  * EA422 carries a ready FastAPI-style JSON array of validation problems.
+ * Every JSON error body, the ones http.c and the rate limiter give too, is
+ * built by eapi_error_body.
+ *
+ * Writes are made durable by group commit: see "Group commit" below, the
+ * one place that tells the whole mechanism.
  *
  * With ecommerce_api.auth_mode = required, a SQL route's statement first
  * passes ecommerce_api.authorize(), which checks the bearer token and the
@@ -94,15 +100,33 @@ typedef struct KeptAnswer
 static KeptAnswer *kept_answers = NULL;
 static uint64 catalog_generation = 1;
 
-/* Set the body to {"detail": "<detail>"}. */
+/*
+ * Every JSON error body there is: {"detail":<detail>}, the detail escaped as
+ * a JSON string, or as it is when it is JSON already (detail_is_json: the
+ * array of problems of an EA422).  retry_after > 0 adds "retry_after" (the
+ * rate limiter's 429).
+ */
 void
-eapi_json_error(ApiResult *result, int status, const char *detail)
+eapi_error_body(StringInfo body, const char *detail, bool detail_is_json,
+				int retry_after)
+{
+	appendStringInfoString(body, "{\"detail\":");
+	if (detail_is_json)
+		appendStringInfoString(body, detail);
+	else
+		escape_json(body, detail);
+	if (retry_after > 0)
+		appendStringInfo(body, ",\"retry_after\":%d", retry_after);
+	appendStringInfoChar(body, '}');
+}
+
+/* The answer is this status with {"detail": "<detail>"}. */
+static void
+set_error(ApiResult *result, int status, const char *detail)
 {
 	result->status = status;
 	resetStringInfo(&result->body);
-	appendStringInfoString(&result->body, "{\"detail\":");
-	escape_json(&result->body, detail);
-	appendStringInfoChar(&result->body, '}');
+	eapi_error_body(&result->body, detail, false, 0);
 }
 
 /* Prepare a statement and keep it for the life of the worker. */
@@ -287,12 +311,39 @@ run_health(MemoryContext result_context, ApiResult *result)
 	result->status = 200;
 }
 
+/* ----------------------------------------------------------------------
+ * Group commit
+ *
+ * A write's answer must not leave before its commit is on disk; but one WAL
+ * flush per write would make a worker serving many writers pay one disk
+ * sync each.  So a worker flushes once for all the writes of a pass over its
+ * ready connections:
+ *
+ * 1. try_route commits a write with synchronous_commit off for that
+ *    transaction (the commit does not wait for its flush), raises
+ *    pending_flush_lsn to the commit's end, and marks the result
+ *    await_flush.
+ * 2. http.c does not send such an answer: it keeps it with its request and
+ *    suspends the connection (hold_response).
+ * 3. The worker's loop (worker.c), after each pass (eapi_http_run), calls
+ *    eapi_http_release_held: one eapi_gateway_flush_commits covers every
+ *    held commit, then their connections resume and the next pass sends the
+ *    answers.  While answers are held the loop does not sleep.
+ *
+ * If the flush fails, the commits' durability is unknown and the held
+ * answers become 500s.  ecommerce_api.group_commit = off makes every write
+ * wait for its own flush, as do the cases commit_flush_deferrable names.
+ * ----------------------------------------------------------------------
+ */
+
+/* The end of the last deferred commit not yet known to be flushed. */
+static XLogRecPtr pending_flush_lsn = InvalidXLogRecPtr;
+
 /*
- * Whether a write may commit without waiting for its WAL flush, because the
- * caller (http.c) holds its answer until one flush for the whole pass has
- * covered it.  Not when the server is configured not to wait anyway
- * (synchronous_commit = off: nothing to hold), nor when commits must also
- * wait for a synchronous standby, which only the commit itself does.
+ * Whether a write may commit without waiting for its WAL flush.  Not when
+ * the server is configured not to wait anyway (synchronous_commit = off:
+ * nothing to hold), nor when commits must also wait for a synchronous
+ * standby, which only the commit itself does.
  */
 static bool
 commit_flush_deferrable(void)
@@ -302,6 +353,33 @@ commit_flush_deferrable(void)
 	if (SyncRepRequested() && SyncRepStandbyNames && SyncRepStandbyNames[0])
 		return false;
 	return true;
+}
+
+/*
+ * Flush the WAL past every deferred commit (step 3 above).  Returns false,
+ * after logging the error, if the flush failed.
+ */
+bool
+eapi_gateway_flush_commits(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool flushed = true;
+
+	PG_TRY();
+	{
+		if (!XLogRecPtrIsInvalid(pending_flush_lsn))
+			XLogFlush(pending_flush_lsn);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		flushed = false;
+	}
+	PG_END_TRY();
+	pending_flush_lsn = InvalidXLogRecPtr;
+	return flushed;
 }
 
 /* Errors that mean the extension's objects may have gone away. */
@@ -339,19 +417,19 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 		case EAPI_SQLSTATE('4', '0', '4'):
 		case EAPI_SQLSTATE('4', '0', '9'):
 		case EAPI_SQLSTATE('5', '0', '3'):
-			eapi_json_error(result, atoi(unpack_sql_state(code) + 2), edata->message);
+			set_error(result, atoi(unpack_sql_state(code) + 2), edata->message);
 			return;
 		case EAPI_SQLSTATE('4', '2', '2'):
 			/* the message is already the JSON array of problems */
 			result->status = 422;
 			resetStringInfo(&result->body);
-			appendStringInfo(&result->body, "{\"detail\":%s}", edata->message);
+			eapi_error_body(&result->body, edata->message, true, 0);
 			return;
 		case ERRCODE_UNIQUE_VIOLATION:
-			eapi_json_error(result, 409, "Conflict: a record with this value already exists");
+			set_error(result, 409, "Conflict: a record with this value already exists");
 			return;
 		case ERRCODE_FOREIGN_KEY_VIOLATION:
-			eapi_json_error(result, 404, "Referenced entity not found");
+			set_error(result, 404, "Referenced entity not found");
 			return;
 		case ERRCODE_CHECK_VIOLATION:
 		case ERRCODE_NOT_NULL_VIOLATION:
@@ -360,24 +438,24 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 		case ERRCODE_STRING_DATA_RIGHT_TRUNCATION:
 		case ERRCODE_INVALID_DATETIME_FORMAT:
 		case ERRCODE_DATETIME_VALUE_OUT_OF_RANGE:
-			eapi_json_error(result, 422, "Request violates a data constraint");
+			set_error(result, 422, "Request violates a data constraint");
 			return;
 		case ERRCODE_QUERY_CANCELED:
-			eapi_json_error(result, 503, "Request timed out");
+			set_error(result, 503, "Request timed out");
 			return;
 		case ERRCODE_READ_ONLY_SQL_TRANSACTION:
-			eapi_json_error(result, 503,
+			set_error(result, 503,
 							"This server is a read-only standby: send writes to the primary");
 			return;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
 		case ERRCODE_T_R_DEADLOCK_DETECTED:
-			eapi_json_error(result, 503, "Concurrent update conflict, please retry");
+			set_error(result, 503, "Concurrent update conflict, please retry");
 			return;
 	}
 
 	if (ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES)
 	{
-		eapi_json_error(result, 503, "Server overloaded, please retry");
+		set_error(result, 503, "Server overloaded, please retry");
 		return;
 	}
 
@@ -385,7 +463,7 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 			(errmsg("ecommerce_api request %s failed: %s", request_id, edata->message),
 			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
 			 errhidecontext(true)));
-	eapi_json_error(result, 500, "Internal Server Error");
+	set_error(result, 500, "Internal Server Error");
 }
 
 /*
@@ -490,7 +568,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 	XLogRecPtr	last_commit = XactLastCommitEnd;
 
 	resetStringInfo(&result->body);
-	result->flush_lsn = InvalidXLogRecPtr;
+	result->await_flush = false;
 	result->challenge = NULL;
 
 	PG_TRY();
@@ -532,7 +610,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 			if (unready == NULL && route->same_answer)
 				kept = kept_answer(route);
 			if (unready)
-				eapi_json_error(result, 503, unready);
+				set_error(result, 503, unready);
 			else if (kept)
 			{
 				/* public in either auth mode, as authorize() says too */
@@ -568,7 +646,11 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 
 		/* a commit record was written: its answer waits for the flush */
 		if (defer_flush && XactLastCommitEnd != last_commit)
-			result->flush_lsn = XactLastCommitEnd;
+		{
+			result->await_flush = true;
+			if (XactLastCommitEnd > pending_flush_lsn)
+				pending_flush_lsn = XactLastCommitEnd;
+		}
 	}
 	PG_CATCH();
 	{
@@ -601,13 +683,16 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 	MemoryContext request_context = CurrentMemoryContext;
 	bool		read_only = strcmp(route->method, "GET") == 0;
 
+	eapi_shmem_set_busy(true);
+	pgstat_report_activity(STATE_RUNNING, route->activity);
+
 	for (int attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = try_route(route, argv, token, read_only,
 									  request_context, result);
 
 		if (edata == NULL)
-			return;
+			break;
 		if (attempt < MAX_ATTEMPTS)
 		{
 			if (is_missing_object_error(edata->sqlerrcode) && extension_ready)
@@ -619,6 +704,22 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 				continue;
 		}
 		map_error(edata, request_id, result);
-		return;
+		break;
 	}
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	eapi_shmem_set_busy(false);
+}
+
+/*
+ * An ERROR escaped the caller's code (http.c's own, around the gateway: the
+ * gateway catches its own).  Abort whatever transaction it left open, and
+ * say the worker is idle again.
+ */
+void
+eapi_gateway_abort(void)
+{
+	AbortCurrentTransaction();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	eapi_shmem_set_busy(false);
 }

@@ -9,14 +9,16 @@
  * PostgreSQL is safe.  No ERROR may unwind through libmicrohttpd's frames,
  * so each callback that can raise one catches it.
  *
- * A request is answered in the callback that sees its last byte: route it,
- * run it through the gateway (one transaction), then queue the response.
+ * A request is routed once, as soon as its head is in; it is answered in
+ * the callback that sees its last byte: run it through the gateway (one
+ * transaction), then queue the response.  A write's answer may be held
+ * until its commit is flushed (group commit, told in gateway.c).
  *
- * When the rate limit is on, a request is counted against its client's
- * window as soon as its headers have arrived, so every answer, 404 or 413
- * included, counts.  A refused request's body is discarded as it arrives,
- * and its 429 goes out when the request is complete: answering earlier
- * would make libmicrohttpd close a keep-alive connection.
+ * The rate limiter (ratelimit.c) counts a request as soon as its head is
+ * in, so every answer, 404 or 413 included, counts.  A refused request's
+ * body is discarded as it arrives, and its 429 goes out when the request is
+ * complete: answering earlier would make libmicrohttpd close a keep-alive
+ * connection.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,19 +27,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "portability/instr_time.h"
-#include "lib/ilist.h"
 #include "utils/memutils.h"
 
 #include "ecommerce_api.h"
@@ -47,12 +44,6 @@
 #define CORS_MAX_AGE			"600"
 #define CORS_METHODS			"GET, POST, PUT, DELETE, OPTIONS"
 
-/* More X-Forwarded-For lines than this in one request are not believed. */
-#define MAX_FORWARDED_HEADERS	16
-
-/* Longest X-Forwarded-For entry we parse: an IPv6 address with IPv4 tail. */
-#define MAX_FORWARDED_ENTRY		64
-
 /* What we keep about one request between libmicrohttpd's calls. */
 typedef struct HttpRequest
 {
@@ -60,13 +51,19 @@ typedef struct HttpRequest
 	StringInfoData body;
 	bool		has_body;
 	bool		too_large;
-	int			route_index;	/* -1 until a route matched */
+	int			route_index;	/* for the metrics: -1 until dispatched */
 
-	/* the rate limiter's verdict, when the request was subject to it */
+	/* its route, looked up once when its head is in (not for a preflight) */
+	RouteMatch	match;
+	const ApiRoute *route;
+	char	   *path_id;
+	char	   *allow;			/* a 405's Allow header */
+	bool		routed;
+
+	/* the rate limiter's verdict, when the request was counted */
 	bool		rate_checked;
 	EapiRateVerdict rate;
-	char	   *refusal;		/* the 429 body when it was refused */
-	size_t		refusal_len;
+	StringInfoData refusal;		/* the 429 body when it was refused */
 
 	/* an answer held back until its commit is flushed (group commit) */
 	struct MHD_Connection *conn;
@@ -77,29 +74,6 @@ typedef struct HttpRequest
 	char	   *held_request_id;
 } HttpRequest;
 
-/*
- * A connection, while it waits for a request head: since it opened, or since
- * its last answer.  libmicrohttpd's timeout counts inactivity only, so a
- * client sending a byte now and then (slowloris) would keep its connection,
- * and a slot of max_connections_per_worker, for ever.  A connection that has
- * not delivered a whole request head ecommerce_api.idle_timeout after it
- * opened or after its previous answer is closed (close_stalled_connections).
- * Waiting connections are listed in the order they started waiting, so only
- * the head of the list is ever looked at.
- */
-typedef struct ConnectionState
-{
-	dlist_node	node;			/* in waiting_connections, when waiting */
-	struct MHD_Connection *conn;
-	instr_time	waiting_since;
-	bool		waiting;
-} ConnectionState;
-
-static dlist_head waiting_connections = DLIST_STATIC_INIT(waiting_connections);
-
-/* Holds the ConnectionStates. */
-static MemoryContext connection_state_context = NULL;
-
 static struct MHD_Daemon *http_daemon = NULL;
 
 /* Holds the HttpRequests of the connections in progress. */
@@ -108,15 +82,17 @@ static MemoryContext connection_context = NULL;
 /* Reset after each request; the gateway's answers are built in it. */
 static MemoryContext request_context = NULL;
 
-/*
- * Group commit.  A write commits without waiting for its WAL flush; its
- * answer is held (the connection suspended) until the end of the pass over
- * the ready connections, when one XLogFlush covers every write of the pass
- * and the answers go out.  Nobody is told "created" before the row is on
- * disk, and a worker serving many writers pays for one flush, not one each.
- */
+/* The answers held for the WAL flush of group commit (see gateway.c). */
 static HttpRequest *held_requests = NULL;
-static XLogRecPtr held_flush_lsn = InvalidXLogRecPtr;
+
+/*
+ * The error answers http.c gives itself, built once by eapi_error_body when
+ * the server starts, so that answering after an ERROR allocates nothing.
+ */
+static char *not_found_body;
+static char *method_not_allowed_body;
+static char *too_large_body;
+static char *internal_error_body;
 
 /* ----------------------------------------------------------------------
  * Responses
@@ -203,28 +179,6 @@ elapsed_ms(HttpRequest *req)
 }
 
 /*
- * X-RateLimit-* on every answer to a request the limiter counted, and
- * Retry-After on a refusal.
- */
-static void
-add_rate_limit_headers(struct MHD_Response *response, const EapiRateVerdict *rate)
-{
-	char		value[32];
-
-	snprintf(value, sizeof(value), "%d", rate->limit);
-	MHD_add_response_header(response, "X-RateLimit-Limit", value);
-	snprintf(value, sizeof(value), "%d", rate->remaining);
-	MHD_add_response_header(response, "X-RateLimit-Remaining", value);
-	snprintf(value, sizeof(value), INT64_FORMAT, rate->reset);
-	MHD_add_response_header(response, "X-RateLimit-Reset", value);
-	if (!rate->allowed)
-	{
-		snprintf(value, sizeof(value), "%d", rate->retry_after);
-		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, value);
-	}
-}
-
-/*
  * What every answer gets: the headers it carries (request id, timing, CORS
  * origin), and its count in the metrics.
  */
@@ -253,7 +207,7 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
 	}
 	if (req->rate_checked)
-		add_rate_limit_headers(response, &req->rate);
+		eapi_rate_limit_headers(response, &req->rate);
 }
 
 /*
@@ -335,210 +289,6 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
 }
 
 /* ----------------------------------------------------------------------
- * The client's address, for the rate limiter
- * ----------------------------------------------------------------------
- */
-
-/* The TCP peer's address; false if the connection has none we know. */
-static bool
-peer_address(struct MHD_Connection *conn, EapiInetAddr *addr)
-{
-	const union MHD_ConnectionInfo *info;
-
-	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (info == NULL || info->client_addr == NULL)
-		return false;
-	memset(addr, 0, sizeof(*addr));
-	if (info->client_addr->sa_family == AF_INET)
-	{
-		const struct sockaddr_in *in4 = (const struct sockaddr_in *) info->client_addr;
-
-		addr->family = AF_INET;
-		memcpy(addr->bytes, &in4->sin_addr, 4);
-		return true;
-	}
-	if (info->client_addr->sa_family == AF_INET6)
-	{
-		const struct in6_addr *in6 =
-			&((const struct sockaddr_in6 *) info->client_addr)->sin6_addr;
-
-		/* a dual-stack socket's IPv4 client is the IPv4 address */
-		if (IN6_IS_ADDR_V4MAPPED(in6))
-		{
-			addr->family = AF_INET;
-			memcpy(addr->bytes, in6->s6_addr + 12, 4);
-		}
-		else
-		{
-			addr->family = AF_INET6;
-			memcpy(addr->bytes, in6->s6_addr, 16);
-		}
-		return true;
-	}
-	return false;
-}
-
-/*
- * The last MAX_FORWARDED_HEADERS X-Forwarded-For lines of a request, as a
- * ring: line i (in the order they came) is values[i % MAX_FORWARDED_HEADERS].
- * The list is read from the right, so the lines a client may have sent
- * before the proxies' own are the ones that are dropped.
- */
-typedef struct ForwardedHeaders
-{
-	int			count;			/* lines seen */
-	const char *values[MAX_FORWARDED_HEADERS];
-} ForwardedHeaders;
-
-/*
- * MHD_get_connection_values iterator.  It runs inside libmicrohttpd, so it
- * calls nothing that could raise an ERROR.
- */
-static enum MHD_Result
-collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
-				  const char *value)
-{
-	ForwardedHeaders *headers = cls;
-
-	if (pg_strcasecmp(key, "X-Forwarded-For") == 0)
-	{
-		headers->values[headers->count % MAX_FORWARDED_HEADERS] = value;
-		headers->count++;
-	}
-	return MHD_YES;
-}
-
-/*
- * The client behind a trusted proxy.  Each proxy appends the address it got
- * the request from, so X-Forwarded-For is read from the right: past the
- * entries that are trusted proxies themselves, the first one that is not is
- * the client (anything left of it may be forged).  When every entry is a
- * trusted proxy, the leftmost is as far as we can see.  Several header lines
- * read as one list.  Returns false, and the peer stays the client, when
- * there is no X-Forwarded-For or an entry is not a plain IP address.
- */
-static bool
-forwarded_client(struct MHD_Connection *conn, EapiInetAddr *client)
-{
-	ForwardedHeaders headers = {0};
-	EapiInetAddr hop = {0};
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forwarded, &headers);
-	if (headers.count == 0)
-		return false;
-
-	for (int h = headers.count - 1; h >= Max(headers.count - MAX_FORWARDED_HEADERS, 0); h--)
-	{
-		const char *value = headers.values[h % MAX_FORWARDED_HEADERS];
-		const char *end = value + strlen(value);
-
-		for (;;)
-		{
-			const char *start = end;
-			const char *first;
-			const char *last = end;
-			char		entry[MAX_FORWARDED_ENTRY];
-
-			while (start > value && start[-1] != ',')
-				start--;
-			first = start;
-			while (first < last && (*first == ' ' || *first == '\t'))
-				first++;
-			while (last > first && (last[-1] == ' ' || last[-1] == '\t'))
-				last--;
-			if (last == first || last - first >= MAX_FORWARDED_ENTRY)
-				return false;
-			memcpy(entry, first, last - first);
-			entry[last - first] = '\0';
-			if (!eapi_parse_address(entry, &hop))
-				return false;
-			if (!eapi_is_trusted_proxy(&hop))
-			{
-				*client = hop;
-				return true;
-			}
-			if (start == value)
-				break;
-			end = start - 1;	/* before the comma */
-		}
-	}
-	*client = hop;
-	return true;
-}
-
-/* Preflights and the health check are never limited, nor counted. */
-static bool
-rate_limit_exempt(const char *method, const char *url)
-{
-	const ApiRoute *route;
-	char	   *path_id;
-	StringInfoData allow;
-	bool		exempt;
-	MemoryContext oldcxt;
-
-	if (strcmp(method, "OPTIONS") == 0)
-		return true;
-
-	/* the router decides what the health check's paths are */
-	oldcxt = MemoryContextSwitchTo(request_context);
-	initStringInfo(&allow);
-	exempt = eapi_route_lookup(method, url, &route, &path_id, &allow) == ROUTE_FOUND &&
-		route->kind == ROUTE_HEALTH;
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(request_context);
-	return exempt;
-}
-
-/*
- * Count a request against its client's window, once its headers are in.
- * The client is the TCP peer, or, when the peer is a trusted proxy, the
- * address X-Forwarded-For names (see forwarded_client).  A refused request
- * gets its 429 body now; it is sent once the request is complete.
- */
-static void
-rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
-				   const char *url, const char *method)
-{
-	EapiInetAddr client;
-	ApiResult	refusal;
-	char		detail[128];
-	MemoryContext oldcxt;
-
-	if (rate_limit_exempt(method, url) || !peer_address(conn, &client))
-		return;
-	if (eapi_is_trusted_proxy(&client))
-		(void) forwarded_client(conn, &client);
-
-	/*
-	 * An IPv6 host has a /64 at least (RFC 4291's interface identifiers):
-	 * counted by address, it could take a fresh one for every few requests,
-	 * escape its budget and fill the table.  Its budget is its /64's.
-	 */
-	if (client.family == AF_INET6)
-		memset(client.bytes + 8, 0, 8);
-
-	eapi_rate_limit_check(&client, &req->rate);
-	req->rate_checked = true;
-	if (req->rate.allowed)
-		return;
-
-	/* {"detail": ..., "retry_after": W}: the usual error, one key more */
-	oldcxt = MemoryContextSwitchTo(connection_context);
-	initStringInfo(&refusal.body);
-	snprintf(detail, sizeof(detail),
-			 "Rate limit exceeded. Maximum %d requests per %d seconds.",
-			 req->rate.limit, req->rate.window);
-	eapi_json_error(&refusal, MHD_HTTP_TOO_MANY_REQUESTS, detail);
-	Assert(refusal.body.len > 0 && refusal.body.data[refusal.body.len - 1] == '}');
-	refusal.body.data[--refusal.body.len] = '\0';
-	appendStringInfo(&refusal.body, ",\"retry_after\":%d}", req->rate.window);
-	MemoryContextSwitchTo(oldcxt);
-
-	req->refusal = refusal.body.data;
-	req->refusal_len = refusal.body.len;
-}
-
-/* ----------------------------------------------------------------------
  * Requests
  * ----------------------------------------------------------------------
  */
@@ -572,8 +322,6 @@ hold_response(struct MHD_Connection *conn, HttpRequest *req, ApiResult *result,
 
 	req->next_held = held_requests;
 	held_requests = req;
-	if (result->flush_lsn > held_flush_lsn)
-		held_flush_lsn = result->flush_lsn;
 	MHD_suspend_connection(conn);
 	return MHD_YES;
 }
@@ -611,53 +359,43 @@ bearer_token(struct MHD_Connection *conn)
 	return *value ? value : NULL;
 }
 
-/* Route, run and answer a request whose body has fully arrived. */
-static enum MHD_Result
-dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
-		 const char *method, const char *request_id)
+/*
+ * Look the request's route up, in connection_context since it is kept until
+ * the request completes.  Done once, when its head is in (the rate limiter
+ * wants the route then); dispatch asks again only if that failed.
+ */
+static void
+route_request(HttpRequest *req, const char *method, const char *url)
 {
-	const ApiRoute *route;
-	char	   *path_id;
+	MemoryContext oldcxt;
 	StringInfoData allow;
-	ApiResult	result;
-	const char *argv[EAPI_MAX_ROUTE_ARGS];
-	const char *token = NULL;
-	enum MHD_Result ret;
 
+	if (req->routed)
+		return;
+	oldcxt = MemoryContextSwitchTo(connection_context);
 	initStringInfo(&allow);
-	initStringInfo(&result.body);
+	req->match = eapi_route_lookup(method, url, &req->route, &req->path_id, &allow);
+	if (req->match == ROUTE_NO_METHOD)
+		req->allow = allow.data;
+	else
+		pfree(allow.data);
+	req->routed = true;
+	MemoryContextSwitchTo(oldcxt);
+}
 
-	switch (eapi_route_lookup(method, url, &route, &path_id, &allow))
+/* The values of a route's SQL arguments, from the request. */
+static void
+route_arguments(struct MHD_Connection *conn, HttpRequest *req,
+				const char **argv)
+{
+	for (int i = 0; i < req->route->nargs; i++)
 	{
-		case ROUTE_NO_PATH:
-			return send_static_error(conn, req, MHD_HTTP_NOT_FOUND,
-									 "{\"detail\":\"Not Found\"}", request_id, NULL);
-		case ROUTE_NO_METHOD:
-			return send_static_error(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
-									 "{\"detail\":\"Method Not Allowed\"}",
-									 request_id, allow.data);
-		case ROUTE_FOUND:
-			break;
-	}
-	req->route_index = eapi_route_index(route);
-
-	if (route->kind == ROUTE_METRICS)
-	{
-		eapi_metrics_render(&result.body);
-		return send_typed_response(conn, req, MHD_HTTP_OK,
-								   "text/plain; version=0.0.4; charset=utf-8",
-								   result.body.data, result.body.len,
-								   request_id, NULL);
-	}
-
-	for (int i = 0; i < route->nargs; i++)
-	{
-		const RouteArg *arg = &route->args[i];
+		const RouteArg *arg = &req->route->args[i];
 
 		switch (arg->source)
 		{
 			case ARG_PATH_ID:
-				argv[i] = path_id;
+				argv[i] = req->path_id;
 				break;
 			case ARG_QUERY:
 				argv[i] = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
@@ -668,20 +406,52 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 				break;
 		}
 	}
+}
 
+/* Run and answer a request whose body has fully arrived. */
+static enum MHD_Result
+dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
+		 const char *method, const char *request_id)
+{
+	const ApiRoute *route;
+	ApiResult	result;
+	const char *argv[EAPI_MAX_ROUTE_ARGS];
+	const char *token = NULL;
+	enum MHD_Result ret;
+
+	route_request(req, method, url);
+	switch (req->match)
+	{
+		case ROUTE_NO_PATH:
+			return send_static_error(conn, req, MHD_HTTP_NOT_FOUND,
+									 not_found_body, request_id, NULL);
+		case ROUTE_NO_METHOD:
+			return send_static_error(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+									 method_not_allowed_body, request_id, req->allow);
+		case ROUTE_FOUND:
+			break;
+	}
+	route = req->route;
+	req->route_index = eapi_route_index(route);
+	initStringInfo(&result.body);
+
+	if (route->kind == ROUTE_METRICS)
+	{
+		eapi_metrics_render(&result.body);
+		return send_typed_response(conn, req, MHD_HTTP_OK,
+								   "text/plain; version=0.0.4; charset=utf-8",
+								   result.body.data, result.body.len,
+								   request_id, NULL);
+	}
+
+	route_arguments(conn, req, argv);
 	/* only required mode looks for a token */
 	if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
 		token = bearer_token(conn);
 
-	eapi_shmem_set_busy(true);
-	pgstat_report_activity(STATE_RUNNING, route->activity);
-
 	eapi_gateway_run(route, argv, token, request_id, &result);
 
-	pgstat_report_activity(STATE_IDLE, NULL);
-	eapi_shmem_set_busy(false);
-
-	if (!XLogRecPtrIsInvalid(result.flush_lsn))
+	if (result.await_flush)
 		ret = hold_response(conn, req, &result, request_id);
 	else
 	{
@@ -718,11 +488,32 @@ request_begin(struct MHD_Connection *conn)
 	return req;
 }
 
+/*
+ * Count the request against its client's window (ratelimit.c decides
+ * whether it is counted).  A refused request gets its 429 body now; it is
+ * sent once the request is complete.
+ */
+static void
+rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
+				   const char *method)
+{
+	req->rate_checked = eapi_rate_limit_request(conn, method, req->route,
+												&req->rate);
+	if (req->rate_checked && !req->rate.allowed)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+
+		initStringInfo(&req->refusal);
+		eapi_rate_limit_refusal(&req->rate, &req->refusal);
+		MemoryContextSwitchTo(oldcxt);
+	}
+}
+
 static void
 request_append(HttpRequest *req, const char *data, size_t size)
 {
 	/* neither a body too large nor that of a refused request is kept */
-	if (req->too_large || req->refusal)
+	if (req->too_large || req->refusal.data)
 		return;
 	if (!req->has_body)
 	{
@@ -749,81 +540,13 @@ request_free(HttpRequest *req)
 		pfree(req->held_body);
 	if (req->held_request_id)
 		pfree(req->held_request_id);
-	if (req->refusal)
-		pfree(req->refusal);
+	if (req->refusal.data)
+		pfree(req->refusal.data);
+	if (req->path_id)
+		pfree(req->path_id);
+	if (req->allow)
+		pfree(req->allow);
 	pfree(req);
-}
-
-/* The state libmicrohttpd keeps for us with this connection, or NULL. */
-static ConnectionState *
-connection_state(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-	return info ? (ConnectionState *) info->socket_context : NULL;
-}
-
-/* The connection starts waiting for a request head (see ConnectionState). */
-static void
-start_waiting(ConnectionState *state)
-{
-	if (state == NULL || state->waiting)
-		return;
-	INSTR_TIME_SET_CURRENT(state->waiting_since);
-	state->waiting = true;
-	dlist_push_tail(&waiting_connections, &state->node);
-}
-
-static void
-stop_waiting(ConnectionState *state)
-{
-	if (state == NULL || !state->waiting)
-		return;
-	state->waiting = false;
-	dlist_delete(&state->node);
-}
-
-/*
- * Milliseconds until the longest-waiting connection's time is up: 0 when
- * it is, -1 when no connection waits or idle_timeout is 0 (never).
- */
-static long
-stalled_connection_timeout_ms(void)
-{
-	ConnectionState *oldest;
-	instr_time	waited;
-	double		left;
-
-	if (eapi_idle_timeout <= 0 || dlist_is_empty(&waiting_connections))
-		return -1;
-	oldest = dlist_head_element(ConnectionState, node, &waiting_connections);
-	INSTR_TIME_SET_CURRENT(waited);
-	INSTR_TIME_SUBTRACT(waited, oldest->waiting_since);
-	left = eapi_idle_timeout * 1000.0 - INSTR_TIME_GET_MILLISEC(waited);
-	return left <= 0 ? 0 : (long) left + 1;
-}
-
-/*
- * Close the connections whose request head is overdue.  Shutting the socket
- * down makes libmicrohttpd see the end of the stream at its next look and
- * close the connection the usual way (its close notification frees the
- * state).
- */
-static void
-close_stalled_connections(void)
-{
-	while (stalled_connection_timeout_ms() == 0)
-	{
-		ConnectionState *oldest = dlist_head_element(ConnectionState, node,
-													 &waiting_connections);
-		const union MHD_ConnectionInfo *info =
-			MHD_get_connection_info(oldest->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		stop_waiting(oldest);
-		if (info)
-			(void) shutdown(info->connect_fd, SHUT_RDWR);
-	}
 }
 
 /*
@@ -851,11 +574,13 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (req == NULL)
 		{
 			/* the request head is in: no longer waiting for one */
-			stop_waiting(connection_state(conn));
+			eapi_connection_head_in(conn);
 			req = request_begin(conn);
 			*con_cls = req;
-			if (eapi_rate_limit > 0)
-				rate_limit_request(conn, req, url, method);
+			/* a preflight needs no route */
+			if (strcmp(method, "OPTIONS") != 0)
+				route_request(req, method, url);
+			rate_limit_request(conn, req, method);
 			answer = req->too_large;
 		}
 		else if (*upload_data_size > 0)
@@ -884,13 +609,12 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	else
 		generate_request_id(request_id, sizeof(request_id));
 
-	if (req->refusal)
+	if (req->refusal.data)
 		return send_response(conn, req, MHD_HTTP_TOO_MANY_REQUESTS,
-							 req->refusal, req->refusal_len, request_id, NULL);
+							 req->refusal.data, req->refusal.len, request_id, NULL);
 	if (req->too_large)
 		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
-								 "{\"detail\":\"Request body too large\"}",
-								 request_id, NULL);
+								 too_large_body, request_id, NULL);
 	if (strcmp(method, "OPTIONS") == 0)
 		return send_preflight(conn, req, request_id);
 
@@ -907,12 +631,9 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		MemoryContextSwitchTo(TopMemoryContext);
 		EmitErrorReport();
 		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		eapi_shmem_set_busy(false);
+		eapi_gateway_abort();
 		ret = send_static_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-								"{\"detail\":\"Internal Server Error\"}",
-								request_id, NULL);
+								internal_error_body, request_id, NULL);
 	}
 	PG_END_TRY();
 
@@ -929,45 +650,20 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	/* answered: the idle time to the next request head starts now */
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		start_waiting(connection_state(conn));
+		eapi_connection_answered(conn);
 }
 
-/*
- * Applies the current idle timeout to each new connection (SIGHUP-able),
- * and keeps the count of open connections.
- */
+/* Open and close the connection's state (connections.c). */
 static void
 connection_notified(void *cls, struct MHD_Connection *conn, void **socket_context,
-				   enum MHD_ConnectionNotificationCode toe)
+					enum MHD_ConnectionNotificationCode toe)
 {
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-	{
-		/* no ERROR may leave a libmicrohttpd callback: NULL when out of memory */
-		ConnectionState *state =
-			MemoryContextAllocExtended(connection_state_context, sizeof(ConnectionState),
-									   MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
-
-		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
-								  (unsigned int) eapi_idle_timeout);
-		eapi_shmem_count_connection(1);
-		if (state)
-		{
-			state->conn = conn;
-			start_waiting(state);
-		}
-		*socket_context = state;
-	}
+		*socket_context = eapi_connection_opened(conn);
 	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
 	{
-		ConnectionState *state = *socket_context;
-
-		eapi_shmem_count_connection(-1);
-		if (state)
-		{
-			stop_waiting(state);
-			pfree(state);
-			*socket_context = NULL;
-		}
+		eapi_connection_closed(*socket_context);
+		*socket_context = NULL;
 	}
 }
 
@@ -1039,6 +735,19 @@ open_listen_socket(void)
 	return fd;
 }
 
+/* An error answer's body, built once for the life of the worker. */
+static char *
+fixed_error_body(const char *detail)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	StringInfoData body;
+
+	initStringInfo(&body);
+	eapi_error_body(&body, detail, false, 0);
+	MemoryContextSwitchTo(oldcxt);
+	return body.data;
+}
+
 bool
 eapi_http_start(int worker_number)
 {
@@ -1052,9 +761,11 @@ eapi_http_start(int worker_number)
 		request_context = AllocSetContextCreate(TopMemoryContext,
 												"ecommerce_api request",
 												ALLOCSET_DEFAULT_SIZES);
-		connection_state_context = AllocSetContextCreate(TopMemoryContext,
-														 "ecommerce_api connection states",
-														 ALLOCSET_SMALL_SIZES);
+		eapi_connections_init();
+		not_found_body = fixed_error_body("Not Found");
+		method_not_allowed_body = fixed_error_body("Method Not Allowed");
+		too_large_body = fixed_error_body("Request body too large");
+		internal_error_body = fixed_error_body("Internal Server Error");
 	}
 
 	fd = open_listen_socket();
@@ -1100,7 +811,7 @@ eapi_http_timeout_ms(void)
 {
 	MHD_UNSIGNED_LONG_LONG timeout;
 
-	long		stalled = stalled_connection_timeout_ms();
+	long		stalled = eapi_connections_timeout_ms();
 
 	if (MHD_get_timeout(http_daemon, &timeout) != MHD_YES)
 		return stalled;
@@ -1112,7 +823,7 @@ eapi_http_timeout_ms(void)
 void
 eapi_http_run(void)
 {
-	close_stalled_connections();
+	eapi_connections_close_stalled();
 	MHD_run(http_daemon);
 }
 
@@ -1123,10 +834,11 @@ eapi_http_has_held(void)
 }
 
 /*
- * Flush the WAL past every held answer's commit, then let them go: their
- * connections resume and the next eapi_http_run() sends them.  Returns
- * whether there was anything to release.  If the flush fails the commits'
- * durability is unknown, and the held answers become 500s.
+ * The end of a pass (group commit, told in gateway.c): one flush for every
+ * held answer's commit, then let them go: their connections resume and the
+ * next eapi_http_run() sends them.  Returns whether there was anything to
+ * release.  If the flush failed the commits' durability is unknown, and the
+ * held answers become 500s.
  */
 bool
 eapi_http_release_held(void)
@@ -1136,30 +848,21 @@ eapi_http_release_held(void)
 	if (held_requests == NULL)
 		return false;
 
-	PG_TRY();
+	if (!eapi_gateway_flush_commits())
 	{
-		XLogFlush(held_flush_lsn);
-	}
-	PG_CATCH();
-	{
-		const char *failed = "{\"detail\":\"Internal Server Error\"}";
-
-		EmitErrorReport();
-		FlushErrorState();
 		for (req = held_requests; req; req = req->next_held)
 		{
 			pfree(req->held_body);
-			req->held_body = MemoryContextStrdup(connection_context, failed);
-			req->held_len = strlen(failed);
+			req->held_body = MemoryContextStrdup(connection_context,
+												 internal_error_body);
+			req->held_len = strlen(internal_error_body);
 			req->held_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		}
 	}
-	PG_END_TRY();
 
 	for (req = held_requests; req; req = req->next_held)
 		MHD_resume_connection(req->conn);
 	held_requests = NULL;
-	held_flush_lsn = InvalidXLogRecPtr;
 	return true;
 }
 

@@ -3,7 +3,8 @@
  * metrics.c
  *		GET /metrics: the workers' counters in Prometheus' text format.
  *
- * Everything comes from shared memory (shmem.c), so the answer needs no
+ * Everything comes from shared memory (shmem.c, and ratelimit.c for what
+ * the rate limiter counted), so the answer needs no
  * transaction and stays cheap to scrape: answers by route and status class,
  * a latency histogram over all answers, open connections, busy workers, and
  * what the rate limiter refused or could not track.
@@ -73,7 +74,7 @@ render_rate_limit(StringInfo out)
 	uint64		limited;
 	uint64		table_full;
 
-	eapi_shmem_rate_limit_totals(&limited, &table_full);
+	eapi_rate_limit_totals(&limited, &table_full);
 	appendStringInfo(out,
 					 "# HELP ecommerce_api_rate_limited_total Requests refused with 429 by the rate limiter.\n"
 					 "# TYPE ecommerce_api_rate_limited_total counter\n"

@@ -176,6 +176,11 @@ match_segments(const char *method, char **segments, int nsegments,
 	return NULL;
 }
 
+/*
+ * The route of method + path.  *path_id (the {id} segment, when the route
+ * has one) and the methods appended to allow (for a 405) are allocated in
+ * the caller's memory context, nothing else is left there.
+ */
 RouteMatch
 eapi_route_lookup(const char *method, const char *path,
 				  const ApiRoute **route, char **path_id, StringInfo allow)
@@ -191,7 +196,10 @@ eapi_route_lookup(const char *method, const char *path,
 
 	n = split_path(copy, parts);
 	if (n <= 0)
+	{
+		pfree(copy);
 		return ROUTE_NO_PATH;
+	}
 
 	/* aliases: /api/v1/clients/... and /order-details/... */
 	if (n >= 3 && strcmp(segments[0], "api") == 0 &&
@@ -213,6 +221,11 @@ eapi_route_lookup(const char *method, const char *path,
 		*route = match_segments(method, expanded, 3, path_id, allow,
 								&path_matched);
 	}
+
+	/* the id outlives the copy: callers keep the route for the request */
+	if (*path_id)
+		*path_id = pstrdup(*path_id);
+	pfree(copy);
 
 	if (*route)
 		return ROUTE_FOUND;

@@ -12,9 +12,8 @@
  * request path: counters are 64-bit atomics written with plain stores, and
  * readers only need recent values.
  *
- * The rate limiter keeps a fixed window per client address in a shared hash
- * table (ecommerce_api.rate_limit_clients entries, sized at start), under
- * one LWLock of its own tranche: every worker counts into the same windows.
+ * The shared memory hooks live here; they also ask the rate limiter
+ * (ratelimit.c) to request and set up its own table.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +24,6 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
-#include "utils/timestamp.h"
 
 #include "ecommerce_api.h"
 
@@ -41,8 +39,6 @@ typedef struct WorkerSlot
 	pg_atomic_uint32 open_connections;
 	pg_atomic_uint64 latency_buckets[EAPI_LATENCY_BUCKETS + 1];	/* last: +Inf */
 	pg_atomic_uint64 latency_sum_us;
-	pg_atomic_uint64 rate_limited;	/* requests refused with 429 */
-	pg_atomic_uint64 rate_limit_table_full;	/* passed: no room to track */
 	/* answers by [route index, or the last row for no route][status class] */
 	pg_atomic_uint64 answers[FLEXIBLE_ARRAY_MEMBER];
 } WorkerSlot;
@@ -59,32 +55,6 @@ static WorkerSlot *my_slot = NULL;
 
 #define ANSWER_ROWS		(eapi_route_count() + 1)
 #define SLOT(i)			((WorkerSlot *) (shared_state->slots + (i) * shared_state->slot_size))
-
-/* ---- the rate limiter ---- */
-
-#define RATE_LIMIT_TRANCHE		"ecommerce_api rate limiter"
-
-/* How often a worker may warn that the table is full. */
-#define TABLE_FULL_WARNING_SECS	60
-
-/* One client's fixed window. */
-typedef struct RateLimitEntry
-{
-	EapiInetAddr client;		/* hash key */
-	uint32		count;			/* requests admitted in this window */
-	TimestampTz window_start;
-} RateLimitEntry;
-
-typedef struct RateLimitState
-{
-	LWLock	   *lock;			/* guards the table and this struct */
-	/* when the full table may be walked again (see sweep_ended_windows) */
-	TimestampTz next_sweep;
-	int			sweep_window;	/* the window length next_sweep assumed */
-} RateLimitState;
-
-static RateLimitState *rate_state = NULL;
-static HTAB *rate_table = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -110,10 +80,7 @@ eapi_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_state_size());
-	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(RateLimitState)),
-									hash_estimate_size(eapi_rate_limit_clients,
-													   sizeof(RateLimitEntry))));
-	RequestNamedLWLockTranche(RATE_LIMIT_TRANCHE, 1);
+	eapi_rate_limit_shmem_request();
 }
 
 static void
@@ -139,31 +106,12 @@ eapi_shmem_startup(void)
 			for (int b = 0; b <= EAPI_LATENCY_BUCKETS; b++)
 				pg_atomic_init_u64(&slot->latency_buckets[b], 0);
 			pg_atomic_init_u64(&slot->latency_sum_us, 0);
-			pg_atomic_init_u64(&slot->rate_limited, 0);
-			pg_atomic_init_u64(&slot->rate_limit_table_full, 0);
 			for (int a = 0; a < ANSWER_ROWS * EAPI_STATUS_CLASSES; a++)
 				pg_atomic_init_u64(&slot->answers[a], 0);
 		}
 	}
 
-	rate_state = ShmemInitStruct("ecommerce_api rate limiter state",
-								 sizeof(RateLimitState), &found);
-	if (!found)
-	{
-		rate_state->lock = &(GetNamedLWLockTranche(RATE_LIMIT_TRANCHE))->lock;
-		rate_state->next_sweep = 0;
-		rate_state->sweep_window = 0;
-	}
-	{
-		HASHCTL		info;
-
-		info.keysize = sizeof(EapiInetAddr);
-		info.entrysize = sizeof(RateLimitEntry);
-		/* every entry is allocated now: the table never takes more */
-		rate_table = ShmemInitHash("ecommerce_api rate limiter",
-								   eapi_rate_limit_clients, eapi_rate_limit_clients,
-								   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
-	}
+	eapi_rate_limit_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -269,159 +217,4 @@ eapi_shmem_busy_workers(void)
 		if (SLOT(i)->busy)
 			busy++;
 	return busy;
-}
-
-/* ----------------------------------------------------------------------
- * The rate limiter
- * ----------------------------------------------------------------------
- */
-
-/*
- * The table is full: drop the entries whose window has ended.  Returns
- * whether that made room.  A table full of live windows is not walked again
- * until the first of them can have ended, nor one that was just swept before
- * a sixteenth of a window, so a flood of new addresses costs a few walks per
- * window, not one per request.  Caller holds the lock.
- */
-static bool
-sweep_ended_windows(TimestampTz now, int64 window_us)
-{
-	HASH_SEQ_STATUS scan;
-	RateLimitEntry *entry;
-	TimestampTz first_end = PG_INT64_MAX;
-	bool		freed = false;
-
-	if (rate_state->sweep_window == eapi_rate_limit_window &&
-		now < rate_state->next_sweep)
-		return false;
-
-	hash_seq_init(&scan, rate_table);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-	{
-		TimestampTz end = entry->window_start + window_us;
-
-		/* removing the entry just returned is safe during a scan */
-		if (now >= end)
-		{
-			(void) hash_search(rate_table, &entry->client, HASH_REMOVE, NULL);
-			freed = true;
-		}
-		else if (end < first_end)
-			first_end = end;
-	}
-	/*
-	 * Not again before the first live window can end; and after a sweep
-	 * that made room, not before a sixteenth of a window (a flood of new
-	 * addresses would otherwise walk the table under the lock, every worker
-	 * waiting, for each address it adds).  New clients pass untracked
-	 * meanwhile, as when nothing could be freed.
-	 */
-	rate_state->next_sweep = freed ? now + window_us / 16 : first_end;
-	rate_state->sweep_window = eapi_rate_limit_window;
-	return freed;
-}
-
-/* At most one warning per worker and TABLE_FULL_WARNING_SECS. */
-static void
-warn_table_full(TimestampTz now)
-{
-	static TimestampTz last_warning = 0;
-	static uint64 passed = 0;
-
-	passed++;
-	if (last_warning != 0 &&
-		!TimestampDifferenceExceeds(last_warning, now, TABLE_FULL_WARNING_SECS * 1000))
-		return;
-	ereport(WARNING,
-			(errmsg("ecommerce_api rate limiter is tracking its maximum of %d clients; requests from new clients pass unlimited",
-					eapi_rate_limit_clients),
-			 last_warning != 0 ?
-			 errdetail("Requests this worker let pass untracked since its previous warning: " UINT64_FORMAT ".",
-					   passed) : 0,
-			 errhint("Raise ecommerce_api.rate_limit_clients, or shorten ecommerce_api.rate_limit_window.")));
-	last_warning = now;
-	passed = 0;
-}
-
-/*
- * Count a request of this client against its window and say whether it may
- * pass.  Windows are fixed: a client's first request opens one of
- * ecommerce_api.rate_limit_window seconds in which ecommerce_api.rate_limit
- * requests pass; the next request after it opens a new one.  Refused
- * requests do not count.  Settings apply as they are now, so a reload that
- * changes the limit or the window acts on open windows at once.
- *
- * Nothing between LWLockAcquire and LWLockRelease can raise an ERROR (the
- * callers' error paths do not release LWLocks).
- */
-void
-eapi_rate_limit_check(const EapiInetAddr *client, EapiRateVerdict *verdict)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	int			limit = eapi_rate_limit;
-	int			window = eapi_rate_limit_window;
-	int64		window_us = (int64) window * USECS_PER_SEC;
-	TimestampTz window_end;
-	int64		unix_end;		/* window_end in microseconds since 1970 */
-	RateLimitEntry *entry;
-	bool		found;
-
-	verdict->limit = limit;
-	verdict->window = window;
-
-	LWLockAcquire(rate_state->lock, LW_EXCLUSIVE);
-	entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
-	if (entry == NULL && sweep_ended_windows(now, window_us))
-		entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
-	if (entry == NULL)
-	{
-		LWLockRelease(rate_state->lock);
-
-		/* fail open: an untracked client is treated as opening a window */
-		verdict->allowed = true;
-		verdict->remaining = limit - 1;
-		window_end = now + window_us;
-		if (my_slot)
-			bump_u64(&my_slot->rate_limit_table_full, 1);
-		warn_table_full(now);
-	}
-	else
-	{
-		if (!found || now >= entry->window_start + window_us)
-		{
-			entry->window_start = now;
-			entry->count = 0;
-		}
-		window_end = entry->window_start + window_us;
-		verdict->allowed = entry->count < (uint32) limit;
-		if (verdict->allowed)
-			entry->count++;
-		verdict->remaining = verdict->allowed ? limit - (int) entry->count : 0;
-		LWLockRelease(rate_state->lock);
-
-		if (!verdict->allowed && my_slot)
-			bump_u64(&my_slot->rate_limited, 1);
-	}
-
-	/* whole seconds, rounded up: at Reset the window has surely ended */
-	unix_end = window_end +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-	verdict->reset = (unix_end + USECS_PER_SEC - 1) / USECS_PER_SEC;
-	verdict->retry_after =
-		(int) Max((window_end - now + USECS_PER_SEC - 1) / USECS_PER_SEC, 1);
-}
-
-/* All workers' rate-limiter counters, for GET /metrics. */
-void
-eapi_shmem_rate_limit_totals(uint64 *limited, uint64 *table_full)
-{
-	*limited = 0;
-	*table_full = 0;
-	if (shared_state == NULL)
-		return;
-	for (int i = 0; i < shared_state->nworkers; i++)
-	{
-		*limited += pg_atomic_read_u64(&SLOT(i)->rate_limited);
-		*table_full += pg_atomic_read_u64(&SLOT(i)->rate_limit_table_full);
-	}
 }

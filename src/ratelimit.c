@@ -1,0 +1,688 @@
+/*-------------------------------------------------------------------------
+ *
+ * ratelimit.c
+ *		The rate limiter: N requests per client address per W seconds,
+ *		counted across all workers.
+ *
+ * Everything about it is here: its settings, the client's identity, the
+ * shared table of windows, and what it adds to an answer.
+ *
+ * - Settings: ecommerce_api.rate_limit (N, 0 turns it off),
+ *   rate_limit_window (W), trusted_proxies and rate_limit_clients.
+ * - Who the client is: the TCP peer; or, when the peer is one of the
+ *   trusted proxies, the address X-Forwarded-For names (read from the
+ *   right, see forwarded_client).  An IPv6 client is its /64.
+ * - Windows are fixed: a client's first request opens one of W seconds in
+ *   which N requests pass; the next request after it opens a new one.
+ *   Refused requests do not count.  The windows are in a shared hash table
+ *   of rate_limit_clients entries, sized at start, under one LWLock, so
+ *   every worker counts into the same windows.  When the table is full,
+ *   ended windows are swept out; if none has ended, a new client passes
+ *   untracked (fail open) and a warning says so.
+ * - What is counted: every request once its head is in (http.c calls
+ *   eapi_rate_limit_request then), so 404s and 413s count too; preflights
+ *   and the health check neither count nor carry the headers.
+ * - What the client sees: X-RateLimit-Limit/-Remaining/-Reset on every
+ *   counted answer; a refusal is a 429 with Retry-After and the body
+ *   {"detail": ..., "retry_after": W}.
+ * - GET /metrics shows the refusals and the untracked passes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inet.h"
+#include "utils/timestamp.h"
+
+#include "ecommerce_api.h"
+
+#define RATE_LIMIT_TRANCHE		"ecommerce_api rate limiter"
+
+/* How often a worker may warn that the table is full. */
+#define TABLE_FULL_WARNING_SECS	60
+
+/* More X-Forwarded-For lines than this in one request are not believed. */
+#define MAX_FORWARDED_HEADERS	16
+
+/* Longest X-Forwarded-For entry we parse: an IPv6 address with IPv4 tail. */
+#define MAX_FORWARDED_ENTRY		64
+
+static int	rate_limit = 0;
+static int	rate_limit_window = 60;
+static char *trusted_proxies_setting = NULL;
+static int	rate_limit_clients = 10000;
+
+/*
+ * An IPv4 or IPv6 address.  IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are
+ * stored as the IPv4 address they carry, so a client has one form.  It is
+ * the shared table's hash key: unused bytes are always zero.
+ */
+typedef struct ClientAddr
+{
+	uint8		family;			/* AF_INET or AF_INET6 */
+	uint8		pad[3];
+	uint8		bytes[16];		/* network order; IPv4 uses the first 4 */
+} ClientAddr;
+
+/* One entry of ecommerce_api.trusted_proxies: an address and a prefix length. */
+typedef struct ProxyBlock
+{
+	ClientAddr	addr;			/* host bits are zero */
+	int			bits;
+} ProxyBlock;
+
+/* The parsed list; GUC "extra" data, so malloc'd and owned by guc.c. */
+typedef struct TrustedProxies
+{
+	int			count;
+	ProxyBlock	blocks[FLEXIBLE_ARRAY_MEMBER];
+} TrustedProxies;
+
+static const TrustedProxies *trusted_proxies = NULL;
+
+/* One client's fixed window. */
+typedef struct RateLimitEntry
+{
+	ClientAddr	client;			/* hash key */
+	uint32		count;			/* requests admitted in this window */
+	TimestampTz window_start;
+} RateLimitEntry;
+
+typedef struct RateLimitState
+{
+	LWLock	   *lock;			/* guards the table and the sweep fields */
+	/* when the full table may be walked again (see sweep_ended_windows) */
+	TimestampTz next_sweep;
+	int			sweep_window;	/* the window length next_sweep assumed */
+	/* for GET /metrics; rare events, so one shared counter each is enough */
+	pg_atomic_uint64 refused;	/* requests refused with 429 */
+	pg_atomic_uint64 untracked; /* passed: no room to track their client */
+} RateLimitState;
+
+static RateLimitState *rate_state = NULL;
+static HTAB *rate_table = NULL;
+
+/* ----------------------------------------------------------------------
+ * Addresses and the trusted proxies
+ * ----------------------------------------------------------------------
+ */
+
+/*
+ * Parse an IPv4 or IPv6 address, followed by "/bits" when bits is not NULL,
+ * with the parser behind PostgreSQL's inet type.  An IPv4-mapped IPv6 address
+ * becomes the IPv4 address it carries.  Returns false on anything else
+ * (a name, a port, a zone, stray characters).
+ */
+static bool
+parse_inet(const char *text, ClientAddr *addr, int *bits)
+{
+	bool		v6 = strchr(text, ':') != NULL;
+	int			nbits;
+	static const uint8 v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(addr, 0, sizeof(*addr));
+	if (bits == NULL && strchr(text, '/') != NULL)
+		return false;
+	/* size -1: inet input, where a prefix length is optional */
+	nbits = pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, text,
+							 addr->bytes, (size_t) -1);
+	if (nbits < 0 || nbits > (v6 ? 128 : 32))
+		return false;
+	addr->family = v6 ? AF_INET6 : AF_INET;
+	if (v6 && memcmp(addr->bytes, v4mapped, sizeof(v4mapped)) == 0 &&
+		(bits == NULL || nbits >= 96))
+	{
+		memmove(addr->bytes, addr->bytes + 12, 4);
+		memset(addr->bytes + 4, 0, 12);
+		addr->family = AF_INET;
+		nbits -= 96;
+	}
+	if (bits)
+	{
+		/* keep only the network part, so matching compares whole bytes */
+		for (int i = 0; i < 16; i++)
+		{
+			int			keep = Min(Max(nbits - i * 8, 0), 8);
+
+			addr->bytes[i] &= (uint8) (0xff00 >> keep);
+		}
+		*bits = nbits;
+	}
+	return true;
+}
+
+/* Is this address one of ecommerce_api.trusted_proxies? */
+static bool
+is_trusted_proxy(const ClientAddr *addr)
+{
+	if (trusted_proxies == NULL)
+		return false;
+	for (int i = 0; i < trusted_proxies->count; i++)
+	{
+		const ProxyBlock *block = &trusted_proxies->blocks[i];
+		int			whole = block->bits / 8;
+		int			rest = block->bits % 8;
+
+		if (block->addr.family != addr->family ||
+			memcmp(block->addr.bytes, addr->bytes, whole) != 0)
+			continue;
+		if (rest == 0 ||
+			(addr->bytes[whole] & (uint8) (0xff00 >> rest)) == block->addr.bytes[whole])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Check hook of ecommerce_api.trusted_proxies: a comma-separated list of
+ * addresses and CIDR blocks.  A bad entry refuses the whole value (SET,
+ * ALTER SYSTEM, or a reload, which then keeps the previous list), naming it.
+ */
+static bool
+check_trusted_proxies(char **newval, void **extra, GucSource source)
+{
+	char	   *copy = pstrdup(*newval);
+	int			max_blocks = 1;
+	TrustedProxies *list;
+	char	   *p;
+
+	for (p = copy; *p; p++)
+		if (*p == ',')
+			max_blocks++;
+	list = malloc(offsetof(TrustedProxies, blocks) + max_blocks * sizeof(ProxyBlock));
+	if (list == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		pfree(copy);
+		return false;
+	}
+	list->count = 0;
+
+	for (p = copy; *p;)
+	{
+		char	   *entry;
+		char	   *end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		entry = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		if (*p)
+			p++;
+		while (end > entry && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+
+		if (!parse_inet(entry, &list->blocks[list->count].addr,
+						&list->blocks[list->count].bits))
+		{
+			GUC_check_errdetail("\"%s\" is not an IPv4 or IPv6 address or CIDR block.",
+								entry);
+			free(list);
+			pfree(copy);
+			return false;
+		}
+		list->count++;
+	}
+	pfree(copy);
+	*extra = list;
+	return true;
+}
+
+static void
+assign_trusted_proxies(const char *newval, void *extra)
+{
+	trusted_proxies = (const TrustedProxies *) extra;
+}
+
+/* Called by eapi_define_settings, among the other ecommerce_api.* settings. */
+void
+eapi_rate_limit_define_settings(void)
+{
+	DefineCustomIntVariable("ecommerce_api.rate_limit",
+							"Requests a client address may make per rate-limit window; 0 disables the limit.",
+							"Counted across all workers; over the limit a request gets 429.",
+							&rate_limit,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.rate_limit_window",
+							"Length of a client's rate-limit window.",
+							NULL,
+							&rate_limit_window,
+							60, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ecommerce_api.trusted_proxies",
+							   "Comma-separated addresses or CIDR blocks of proxies whose X-Forwarded-For is believed.",
+							   "Empty: the client is always the TCP peer.",
+							   &trusted_proxies_setting,
+							   "",
+							   PGC_SIGHUP, 0,
+							   check_trusted_proxies, assign_trusted_proxies, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.rate_limit_clients",
+							"Client addresses the rate limiter tracks at once.",
+							"Sizes a shared-memory table; past it, requests from new clients pass unlimited.",
+							&rate_limit_clients,
+							10000, 1, 10000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+}
+
+/* ----------------------------------------------------------------------
+ * Who the client is
+ * ----------------------------------------------------------------------
+ */
+
+/* The TCP peer's address; false if the connection has none we know. */
+static bool
+peer_address(struct MHD_Connection *conn, ClientAddr *addr)
+{
+	const union MHD_ConnectionInfo *info;
+
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (info == NULL || info->client_addr == NULL)
+		return false;
+	memset(addr, 0, sizeof(*addr));
+	if (info->client_addr->sa_family == AF_INET)
+	{
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *) info->client_addr;
+
+		addr->family = AF_INET;
+		memcpy(addr->bytes, &in4->sin_addr, 4);
+		return true;
+	}
+	if (info->client_addr->sa_family == AF_INET6)
+	{
+		const struct in6_addr *in6 =
+			&((const struct sockaddr_in6 *) info->client_addr)->sin6_addr;
+
+		/* a dual-stack socket's IPv4 client is the IPv4 address */
+		if (IN6_IS_ADDR_V4MAPPED(in6))
+		{
+			addr->family = AF_INET;
+			memcpy(addr->bytes, in6->s6_addr + 12, 4);
+		}
+		else
+		{
+			addr->family = AF_INET6;
+			memcpy(addr->bytes, in6->s6_addr, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The last MAX_FORWARDED_HEADERS X-Forwarded-For lines of a request, as a
+ * ring: line i (in the order they came) is values[i % MAX_FORWARDED_HEADERS].
+ * The list is read from the right, so the lines a client may have sent
+ * before the proxies' own are the ones that are dropped.
+ */
+typedef struct ForwardedHeaders
+{
+	int			count;			/* lines seen */
+	const char *values[MAX_FORWARDED_HEADERS];
+} ForwardedHeaders;
+
+/*
+ * MHD_get_connection_values iterator.  It runs inside libmicrohttpd, so it
+ * calls nothing that could raise an ERROR.
+ */
+static enum MHD_Result
+collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	ForwardedHeaders *headers = cls;
+
+	if (pg_strcasecmp(key, "X-Forwarded-For") == 0)
+	{
+		headers->values[headers->count % MAX_FORWARDED_HEADERS] = value;
+		headers->count++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * The client behind a trusted proxy.  Each proxy appends the address it got
+ * the request from, so X-Forwarded-For is read from the right: past the
+ * entries that are trusted proxies themselves, the first one that is not is
+ * the client (anything left of it may be forged).  When every entry is a
+ * trusted proxy, the leftmost is as far as we can see.  Several header lines
+ * read as one list.  Returns false, and the peer stays the client, when
+ * there is no X-Forwarded-For or an entry is not a plain IP address.
+ */
+static bool
+forwarded_client(struct MHD_Connection *conn, ClientAddr *client)
+{
+	ForwardedHeaders headers = {0};
+	ClientAddr	hop = {0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forwarded, &headers);
+	if (headers.count == 0)
+		return false;
+
+	for (int h = headers.count - 1; h >= Max(headers.count - MAX_FORWARDED_HEADERS, 0); h--)
+	{
+		const char *value = headers.values[h % MAX_FORWARDED_HEADERS];
+		const char *end = value + strlen(value);
+
+		for (;;)
+		{
+			const char *start = end;
+			const char *first;
+			const char *last = end;
+			char		entry[MAX_FORWARDED_ENTRY];
+
+			while (start > value && start[-1] != ',')
+				start--;
+			first = start;
+			while (first < last && (*first == ' ' || *first == '\t'))
+				first++;
+			while (last > first && (last[-1] == ' ' || last[-1] == '\t'))
+				last--;
+			if (last == first || last - first >= MAX_FORWARDED_ENTRY)
+				return false;
+			memcpy(entry, first, last - first);
+			entry[last - first] = '\0';
+			if (!parse_inet(entry, &hop, NULL))
+				return false;
+			if (!is_trusted_proxy(&hop))
+			{
+				*client = hop;
+				return true;
+			}
+			if (start == value)
+				break;
+			end = start - 1;	/* before the comma */
+		}
+	}
+	*client = hop;
+	return true;
+}
+
+/*
+ * The client a request is counted for: the TCP peer, or, when the peer is a
+ * trusted proxy, the address X-Forwarded-For names.  False when the
+ * connection has no address we know (the request is then not counted).
+ */
+static bool
+client_address(struct MHD_Connection *conn, ClientAddr *client)
+{
+	if (!peer_address(conn, client))
+		return false;
+	if (is_trusted_proxy(client))
+		(void) forwarded_client(conn, client);
+
+	/*
+	 * An IPv6 host has a /64 at least (RFC 4291's interface identifiers):
+	 * counted by address, it could take a fresh one for every few requests,
+	 * escape its budget and fill the table.  Its budget is its /64's.
+	 */
+	if (client->family == AF_INET6)
+		memset(client->bytes + 8, 0, 8);
+	return true;
+}
+
+/* ----------------------------------------------------------------------
+ * The shared table of windows
+ * ----------------------------------------------------------------------
+ */
+
+/* From shmem.c's shmem_request_hook. */
+void
+eapi_rate_limit_shmem_request(void)
+{
+	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(RateLimitState)),
+									hash_estimate_size(rate_limit_clients,
+													   sizeof(RateLimitEntry))));
+	RequestNamedLWLockTranche(RATE_LIMIT_TRANCHE, 1);
+}
+
+/* From shmem.c's shmem_startup_hook, which holds AddinShmemInitLock. */
+void
+eapi_rate_limit_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	rate_state = ShmemInitStruct("ecommerce_api rate limiter state",
+								 sizeof(RateLimitState), &found);
+	if (!found)
+	{
+		rate_state->lock = &(GetNamedLWLockTranche(RATE_LIMIT_TRANCHE))->lock;
+		rate_state->next_sweep = 0;
+		rate_state->sweep_window = 0;
+		pg_atomic_init_u64(&rate_state->refused, 0);
+		pg_atomic_init_u64(&rate_state->untracked, 0);
+	}
+
+	info.keysize = sizeof(ClientAddr);
+	info.entrysize = sizeof(RateLimitEntry);
+	/* every entry is allocated now: the table never takes more */
+	rate_table = ShmemInitHash("ecommerce_api rate limiter",
+							   rate_limit_clients, rate_limit_clients,
+							   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+}
+
+/*
+ * The table is full: drop the entries whose window has ended.  Returns
+ * whether that made room.  A table full of live windows is not walked again
+ * until the first of them can have ended, nor one that was just swept before
+ * a sixteenth of a window, so a flood of new addresses costs a few walks per
+ * window, not one per request.  Caller holds the lock.
+ */
+static bool
+sweep_ended_windows(TimestampTz now, int64 window_us)
+{
+	HASH_SEQ_STATUS scan;
+	RateLimitEntry *entry;
+	TimestampTz first_end = PG_INT64_MAX;
+	bool		freed = false;
+
+	if (rate_state->sweep_window == rate_limit_window &&
+		now < rate_state->next_sweep)
+		return false;
+
+	hash_seq_init(&scan, rate_table);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		TimestampTz end = entry->window_start + window_us;
+
+		/* removing the entry just returned is safe during a scan */
+		if (now >= end)
+		{
+			(void) hash_search(rate_table, &entry->client, HASH_REMOVE, NULL);
+			freed = true;
+		}
+		else if (end < first_end)
+			first_end = end;
+	}
+	/*
+	 * Not again before the first live window can end; and after a sweep
+	 * that made room, not before a sixteenth of a window (a flood of new
+	 * addresses would otherwise walk the table under the lock, every worker
+	 * waiting, for each address it adds).  New clients pass untracked
+	 * meanwhile, as when nothing could be freed.
+	 */
+	rate_state->next_sweep = freed ? now + window_us / 16 : first_end;
+	rate_state->sweep_window = rate_limit_window;
+	return freed;
+}
+
+/* At most one warning per worker and TABLE_FULL_WARNING_SECS. */
+static void
+warn_table_full(TimestampTz now)
+{
+	static TimestampTz last_warning = 0;
+	static uint64 passed = 0;
+
+	passed++;
+	if (last_warning != 0 &&
+		!TimestampDifferenceExceeds(last_warning, now, TABLE_FULL_WARNING_SECS * 1000))
+		return;
+	ereport(WARNING,
+			(errmsg("ecommerce_api rate limiter is tracking its maximum of %d clients; requests from new clients pass unlimited",
+					rate_limit_clients),
+			 last_warning != 0 ?
+			 errdetail("Requests this worker let pass untracked since its previous warning: " UINT64_FORMAT ".",
+					   passed) : 0,
+			 errhint("Raise ecommerce_api.rate_limit_clients, or shorten ecommerce_api.rate_limit_window.")));
+	last_warning = now;
+	passed = 0;
+}
+
+/*
+ * Count a request of this client against its window and say whether it may
+ * pass.  Settings apply as they are now, so a reload that changes the limit
+ * or the window acts on open windows at once.
+ *
+ * Nothing between LWLockAcquire and LWLockRelease can raise an ERROR (the
+ * callers' error paths do not release LWLocks).
+ */
+static void
+count_request(const ClientAddr *client, EapiRateVerdict *verdict)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			limit = rate_limit;
+	int			window = rate_limit_window;
+	int64		window_us = (int64) window * USECS_PER_SEC;
+	TimestampTz window_end;
+	int64		unix_end;		/* window_end in microseconds since 1970 */
+	RateLimitEntry *entry;
+	bool		found;
+
+	verdict->limit = limit;
+	verdict->window = window;
+
+	LWLockAcquire(rate_state->lock, LW_EXCLUSIVE);
+	entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
+	if (entry == NULL && sweep_ended_windows(now, window_us))
+		entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
+	if (entry == NULL)
+	{
+		LWLockRelease(rate_state->lock);
+
+		/* fail open: an untracked client is treated as opening a window */
+		verdict->allowed = true;
+		verdict->remaining = limit - 1;
+		window_end = now + window_us;
+		pg_atomic_fetch_add_u64(&rate_state->untracked, 1);
+		warn_table_full(now);
+	}
+	else
+	{
+		if (!found || now >= entry->window_start + window_us)
+		{
+			entry->window_start = now;
+			entry->count = 0;
+		}
+		window_end = entry->window_start + window_us;
+		verdict->allowed = entry->count < (uint32) limit;
+		if (verdict->allowed)
+			entry->count++;
+		verdict->remaining = verdict->allowed ? limit - (int) entry->count : 0;
+		LWLockRelease(rate_state->lock);
+
+		if (!verdict->allowed)
+			pg_atomic_fetch_add_u64(&rate_state->refused, 1);
+	}
+
+	/* whole seconds, rounded up: at Reset the window has surely ended */
+	unix_end = window_end +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	verdict->reset = (unix_end + USECS_PER_SEC - 1) / USECS_PER_SEC;
+	verdict->retry_after =
+		(int) Max((window_end - now + USECS_PER_SEC - 1) / USECS_PER_SEC, 1);
+}
+
+/* ----------------------------------------------------------------------
+ * What http.c asks
+ * ----------------------------------------------------------------------
+ */
+
+/*
+ * Count a request whose head is in.  route is its route, NULL when it has
+ * none (or is a preflight, which http.c does not route).  Returns whether
+ * the request was counted, and then *verdict says whether it may pass.
+ */
+bool
+eapi_rate_limit_request(struct MHD_Connection *conn, const char *method,
+						const ApiRoute *route, EapiRateVerdict *verdict)
+{
+	ClientAddr	client;
+
+	if (rate_limit <= 0)
+		return false;
+	/* preflights and the health check are never limited, nor counted */
+	if (strcmp(method, "OPTIONS") == 0 ||
+		(route != NULL && route->kind == ROUTE_HEALTH))
+		return false;
+	if (!client_address(conn, &client))
+		return false;
+	count_request(&client, verdict);
+	return true;
+}
+
+/* X-RateLimit-* on every counted answer, and Retry-After on a refusal. */
+void
+eapi_rate_limit_headers(struct MHD_Response *response, const EapiRateVerdict *verdict)
+{
+	char		value[32];
+
+	snprintf(value, sizeof(value), "%d", verdict->limit);
+	MHD_add_response_header(response, "X-RateLimit-Limit", value);
+	snprintf(value, sizeof(value), "%d", verdict->remaining);
+	MHD_add_response_header(response, "X-RateLimit-Remaining", value);
+	snprintf(value, sizeof(value), INT64_FORMAT, verdict->reset);
+	MHD_add_response_header(response, "X-RateLimit-Reset", value);
+	if (!verdict->allowed)
+	{
+		snprintf(value, sizeof(value), "%d", verdict->retry_after);
+		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, value);
+	}
+}
+
+/* A refusal's 429 body, appended to body. */
+void
+eapi_rate_limit_refusal(const EapiRateVerdict *verdict, StringInfo body)
+{
+	char		detail[128];
+
+	snprintf(detail, sizeof(detail),
+			 "Rate limit exceeded. Maximum %d requests per %d seconds.",
+			 verdict->limit, verdict->window);
+	eapi_error_body(body, detail, false, verdict->window);
+}
+
+/* All workers' refusals and untracked passes, for GET /metrics. */
+void
+eapi_rate_limit_totals(uint64 *refused, uint64 *untracked)
+{
+	*refused = 0;
+	*untracked = 0;
+	if (rate_state == NULL)
+		return;
+	*refused = pg_atomic_read_u64(&rate_state->refused);
+	*untracked = pg_atomic_read_u64(&rate_state->untracked);
+}
