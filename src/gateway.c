@@ -556,6 +556,64 @@ extension_unready_reason(void)
 }
 
 /*
+ * The statement of a SQL route, inside try_route's transaction: unless the
+ * extension is not ready to serve (503), or a kept answer is still good, run
+ * the route's kept plan, behind authorize() in required mode.
+ */
+static void
+run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
+			  bool read_only, MemoryContext request_context, ApiResult *result)
+{
+	char	   *unready = NULL;
+	KeptAnswer *kept = NULL;
+	uint64		generation;
+
+	if (!extension_watch_registered)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, forget_extension_state, (Datum) 0);
+		extension_watch_registered = true;
+	}
+	/* see DDL committed since the last request before deciding */
+	AcceptInvalidationMessages();
+	generation = catalog_generation;
+	if (!extension_ready)
+	{
+		unready = extension_unready_reason();
+		extension_ready = (unready == NULL);
+	}
+	if (unready == NULL && route->same_answer)
+		kept = kept_answer(route);
+	if (unready)
+		set_error(result, 503, unready);
+	else if (kept)
+	{
+		/* public in either auth mode, as authorize() says too */
+		appendBinaryStringInfo(&result->body, kept->body, kept->len);
+		result->status = route->success_status;
+	}
+	else if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
+	{
+		const char *auth_argv[MAX_PLAN_ARGS];
+
+		auth_argv[0] = route->activity;
+		auth_argv[1] = token;
+		memcpy(auth_argv + 2, argv, route->nargs * sizeof(char *));
+		run_text_plan(route_plan(route, true), auth_argv,
+					  route->nargs + 2, read_only,
+					  request_context, &result->body);
+		result->status = route->success_status;
+	}
+	else
+	{
+		run_text_plan(route_plan(route, false), argv, route->nargs, read_only,
+					  request_context, &result->body);
+		result->status = route->success_status;
+	}
+	if (route->same_answer && unready == NULL && kept == NULL)
+		keep_answer(route, &result->body, generation);
+}
+
+/*
  * One try at a route, in one transaction.  Returns NULL on success, else the
  * caught error (the transaction is then aborted).
  */
@@ -589,55 +647,7 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 		if (route->kind == ROUTE_HEALTH)
 			run_health(request_context, result);
 		else
-		{
-			char	   *unready = NULL;
-			KeptAnswer *kept = NULL;
-			uint64		generation;
-
-			if (!extension_watch_registered)
-			{
-				CacheRegisterSyscacheCallback(PROCOID, forget_extension_state, (Datum) 0);
-				extension_watch_registered = true;
-			}
-			/* see DDL committed since the last request before deciding */
-			AcceptInvalidationMessages();
-			generation = catalog_generation;
-			if (!extension_ready)
-			{
-				unready = extension_unready_reason();
-				extension_ready = (unready == NULL);
-			}
-			if (unready == NULL && route->same_answer)
-				kept = kept_answer(route);
-			if (unready)
-				set_error(result, 503, unready);
-			else if (kept)
-			{
-				/* public in either auth mode, as authorize() says too */
-				appendBinaryStringInfo(&result->body, kept->body, kept->len);
-				result->status = route->success_status;
-			}
-			else if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
-			{
-				const char *auth_argv[MAX_PLAN_ARGS];
-
-				auth_argv[0] = route->activity;
-				auth_argv[1] = token;
-				memcpy(auth_argv + 2, argv, route->nargs * sizeof(char *));
-				run_text_plan(route_plan(route, true), auth_argv,
-							  route->nargs + 2, read_only,
-							  request_context, &result->body);
-				result->status = route->success_status;
-			}
-			else
-			{
-				run_text_plan(route_plan(route, false), argv, route->nargs, read_only,
-							  request_context, &result->body);
-				result->status = route->success_status;
-			}
-			if (route->same_answer && unready == NULL && kept == NULL)
-				keep_answer(route, &result->body, generation);
-		}
+			run_sql_route(route, argv, token, read_only, request_context, result);
 
 		disable_timeout(STATEMENT_TIMEOUT, false);
 		SPI_finish();

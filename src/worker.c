@@ -205,7 +205,7 @@ eapi_worker_main(Datum main_arg)
 		/* flush table and function statistics now and then */
 		pgstat_report_stat(false);
 
-		/* answers held for a flush are not kept waiting for new events */
+		/* answers held for group commit (gateway.c) do not wait for events */
 		(void) WaitEventSetWait(events,
 								eapi_http_has_held() ? 0 : eapi_http_timeout_ms(),
 								&event, 1, PG_WAIT_EXTENSION);
@@ -216,7 +216,7 @@ eapi_worker_main(Datum main_arg)
 		/* serves ready connections and runs due timeouts, without blocking */
 		eapi_http_run();
 
-		/* one WAL flush for the pass's writes, then their answers go out */
+		/* group commit: one WAL flush for the pass's writes, then their answers */
 		if (eapi_http_release_held())
 			eapi_http_run();
 	}
