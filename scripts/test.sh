@@ -24,7 +24,11 @@ fi
 status=0
 as_postgres make -C "$tree" PG_CONFIG="$PG_CONFIG" installcheck ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} || status=$?
 if [ $status -ne 0 ]; then
-	[ -f "$tree/regression.diffs" ] && head -n 200 "$tree/regression.diffs"
+	# pg_regress (test/sql) and isolation (test/specs) differences
+	for diffs in "$tree/test/regression.diffs" "$tree/output_iso/regression.diffs"; do
+		[ -f "$diffs" ] && head -n 200 "$diffs"
+	done
+	# TAP (test/t): TESTDIR is the top of the tree, so their logs are in tmp_check
 	for log in "$tree"/tmp_check/log/regress_log_*; do
 		[ -f "$log" ] && { echo "=== $log (tail)"; tail -n 60 "$log"; }
 	done

@@ -2,7 +2,8 @@
 -- products: CRUD, category reference, PUT semantics, /products/filter,
 -- delete rules.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 INSERT INTO categories (name) VALUES ('Lighting'), ('Office');
 

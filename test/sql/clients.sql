@@ -2,7 +2,8 @@
 -- clients: CRUD, email normalization and uniqueness, passwords (bcrypt,
 -- never returned), guests, login, delete rules.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 SELECT pg_temp.try('api_clients_create', '{"name": "Ann", "lastname": "Lee", "email": "Ann.Lee@Example.COM", "telephone": "+34 600 000 000", "password": "s3cret!", "is_admin": true}');
 SELECT pg_temp.try('api_clients_create', '{"name": "Bob", "lastname": "Ray", "email": "bob@example.com"}');

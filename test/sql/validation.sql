@@ -3,7 +3,8 @@
 -- the JSON error array), malformed bodies, path and query parameters, and the
 -- lenient input the reference accepted.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 -- Malformed JSON: json_invalid at the character position of the bad token.
 SELECT pg_temp.try('api_categories_create', '{"name": x}');

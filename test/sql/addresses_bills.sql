@@ -2,7 +2,8 @@
 -- addresses and bills: CRUD, referenced client, filters by client,
 -- bill numbers unique, a bill used by orders cannot be deleted.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 INSERT INTO clients (name, lastname, email) VALUES ('Ann', 'Lee', 'ann@example.com'), ('Bob', 'Ray', 'bob@example.com');
 

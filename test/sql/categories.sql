@@ -1,7 +1,8 @@
 --
 -- categories: CRUD, uniqueness, delete refused while products use it.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 SELECT pg_temp.try('api_categories_list', NULL, NULL);
 SELECT pg_temp.try('api_categories_create', '{"name": "Books"}');

@@ -3,48 +3,20 @@
 -- Facts about the document, and its agreement with what the server does:
 -- the request schemas against the validators (required fields, bounds,
 -- nulls), the response schemas against the JSON the routes write (keys in
--- order, types), the HTML page against the document.  t/007_openapi.pl
+-- order, types), the HTML page against the document.  test/t/007_openapi.pl
 -- checks the statuses over HTTP.
 --
-\i sql/regress_setup.psql
--- Included by every pg_regress script (sql/*.sql) with "\i sql/regress_setup.psql"
--- (pg_regress feeds a script to psql on stdin, so the path is relative to the
--- directory the tests run in, the top of the tree).  It installs the
--- extension, empties the shop's tables, sets the output format and defines
--- the helper the scripts call the API with.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
-RESET client_min_messages;
-SET search_path = ecommerce_api, public;
-TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
-\pset tuples_only on
-\pset format unaligned
-\set SHOW_CONTEXT never
--- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
--- gateway does (text in, text out); returns the response text, '<NULL>' for a
--- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
--- effects are then rolled back, as the gateway rolls back the request).
-CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-BEGIN
-    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
-                   (SELECT string_agg(format('$1[%s]', i), ', ')
-                      FROM generate_subscripts(args, 1) AS i))
-       INTO result USING args;
-    RETURN coalesce(result, '<NULL>');
-EXCEPTION WHEN OTHERS THEN
-    RETURN format('[%s] %s', sqlstate, sqlerrm);
-END
-$f$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
+
 -- The document, as json (keys in the order written) and as jsonb.
 CREATE TEMP TABLE d AS SELECT ecommerce_api.api_openapi()::json AS j, ecommerce_api.api_openapi()::jsonb AS doc;
+
 -- OpenAPI 3.1; info.version is the installed extension's version.
 SELECT doc ->> 'openapi',
        doc -> 'info' ->> 'version' = (SELECT extversion FROM pg_extension WHERE extname = 'ecommerce_api')
   FROM d;
-3.1.0|t
+
 -- Every route of the contract (section 2, and section 4's /metrics,
 -- /openapi.json, /docs) is documented, and nothing else: both differences
 -- are empty.
@@ -66,7 +38,7 @@ EXCEPT SELECT 'undocumented', method, path FROM operations;
 SELECT 'not in the contract', method, path FROM operations
 EXCEPT SELECT 'not in the contract', method, path FROM contract_routes;
 SELECT count(*) AS operations FROM operations;
-47
+
 -- operationIds are unique and name the route's SQL function (api_<id>;
 -- health and metrics are answered in C).
 SELECT op ->> 'operationId', count(*) FROM operations GROUP BY 1 HAVING count(*) > 1;
@@ -74,20 +46,20 @@ SELECT op ->> 'operationId' AS no_function
   FROM operations
  WHERE op ->> 'operationId' NOT IN ('health_check', 'metrics')
    AND to_regproc('ecommerce_api.api_' || (op ->> 'operationId')) IS NULL;
+
 -- Every $ref resolves, and every component is used (405 excepted: no
 -- operation answers it, it is what a method a path does not list gets).
 SELECT DISTINCT r #>> '{}' AS unresolved
   FROM d, jsonb_path_query(doc, 'strict $.**."$ref"') AS r
  WHERE doc #> string_to_array(substr(r #>> '{}', 3), '/') IS NULL;
 SELECT count(DISTINCT r #>> '{}') > 40 AS many_refs FROM d, jsonb_path_query(doc, 'strict $.**."$ref"') AS r;
-t
 SELECT k.kind || '/' || c.key AS unused
   FROM d, (VALUES ('schemas'), ('parameters'), ('responses')) AS k(kind),
        jsonb_each(doc -> 'components' -> k.kind) AS c
  WHERE NOT EXISTS (SELECT FROM jsonb_path_query(doc, 'strict $.**."$ref"') AS r
                     WHERE r #>> '{}' = '#/components/' || k.kind || '/' || c.key)
  ORDER BY 1;
-responses/MethodNotAllowed
+
 -- Answers: each operation has exactly one success; a body brings 413 and
 -- 422, a parameter 422, an id in the path 404; an operation that needs a
 -- token in required mode lists 401 and 403.
@@ -105,65 +77,14 @@ SELECT method, path, op -> 'responses' -> '404' ->> 'description' AS "404", op -
   FROM operations
  WHERE path LIKE '/categories/%' OR path LIKE '/order_details/%'
  ORDER BY path, method;
-get|/categories/||
-post|/categories/||Category with name '...' already exists.
-delete|/categories/id/{id}|Entity with id N not found.|Cannot delete category N: category has associated products.
-get|/categories/id/{id}|Entity with id N not found.|
-put|/categories/id/{id}|Entity with id N not found.|Category with name '...' already exists.
-get|/order_details/||
-post|/order_details/|Order or Product with id N not found.|Insufficient stock for product P. Requested: Q, Available: S; or the order is canceled.
-delete|/order_details/id/{id}|Entity with id N not found.|
-get|/order_details/id/{id}|Entity with id N not found.|
-put|/order_details/id/{id}|Entity with id N not found; or Order or Product with id N not found.|Insufficient stock for product P. Requested: Q, Available: S; or the order (old or new) is canceled.
 SELECT method, path FROM operations WHERE op ? 'security' ORDER BY path, method;
-get|/addresses/
-post|/addresses/
-delete|/addresses/id/{id}
-get|/addresses/id/{id}
-put|/addresses/id/{id}
-get|/api/v1/clients/
-delete|/api/v1/clients/id/{id}
-get|/api/v1/clients/id/{id}
-put|/api/v1/clients/id/{id}
-get|/bills/
-post|/bills/
-delete|/bills/id/{id}
-get|/bills/id/{id}
-put|/bills/id/{id}
-post|/categories/
-delete|/categories/id/{id}
-put|/categories/id/{id}
-get|/order_details/
-post|/order_details/
-delete|/order_details/id/{id}
-get|/order_details/id/{id}
-put|/order_details/id/{id}
-get|/orders/
-post|/orders/
-post|/orders/checkout
-delete|/orders/id/{id}
-get|/orders/id/{id}
-put|/orders/id/{id}
-post|/products/
-delete|/products/id/{id}
-put|/products/id/{id}
-post|/reviews/
-delete|/reviews/id/{id}
-put|/reviews/id/{id}
+
 -- The list parameters: skip >= 0 (default 0), limit 1..1000 (default 100).
 SELECT key, value -> 'schema' FROM d, jsonb_each(doc -> 'components' -> 'parameters') ORDER BY key;
-id|{"type": "integer", "format": "int64"}
-limit|{"type": "integer", "default": 100, "maximum": 1000, "minimum": 1}
-skip|{"type": "integer", "default": 0, "minimum": 0}
 SELECT p ->> 'name', p -> 'schema'
   FROM operations, jsonb_array_elements(op -> 'parameters') AS p
  WHERE path = '/products/filter' AND p ? 'name';
-search|{"type": "string"}
-category_id|{"type": "integer", "format": "int64"}
-min_price|{"type": "number"}
-max_price|{"type": "number"}
-in_stock_only|{"type": "boolean", "default": false}
-sort_by|{"enum": ["price_asc", "price_desc", "name", "name_asc", "name_desc"], "type": "string"}
+
 -- The request schemas agree with the validators (section 6): the fields
 -- they require are the ones an empty object is missing.
 CREATE FUNCTION pg_temp.errors_of(schema text, body jsonb) RETURNS jsonb
@@ -200,18 +121,7 @@ SELECT schema, documented = enforced AS agree, documented
                   FROM jsonb_array_elements(pg_temp.errors_of(schema, '{}')) AS e
                  WHERE e ->> 'type' = 'missing') AS b(enforced)
  ORDER BY schema;
-AddressCreate|t|{client_id}
-BillCreate|t|{bill_number,client_id,date,payment_type,total}
-CategoryCreate|t|{name}
-CheckoutItem|t|{product_id,quantity}
-CheckoutRequest|t|{client_id,delivery_method,items,payment_type}
-ClientCreate|t|{email,lastname,name}
-LoginRequest|t|{email,password}
-OrderCreate|t|{bill_id,client_id,delivery_method,total}
-OrderDetailCreate|t|{order_id,product_id,quantity}
-OrderUpdate|t|{}
-ProductCreate|t|{name,price}
-ReviewCreate|t|{product_id,rating}
+
 -- Every documented bound and enum is the validator's: one step past it is
 -- refused for that field (with the error type shown), the bound itself is
 -- accepted (empty); null is accepted exactly where the schema allows it.
@@ -279,105 +189,7 @@ SELECT schema, field, rule,
        CASE WHEN good IS NULL THEN '-' ELSE coalesce(pg_temp.problem(schema, field, good), '') END AS accepted
   FROM cases
  ORDER BY schema, field, rule;
-AddressCreate|city|maxLength|string_too_long|
-AddressCreate|city|minLength|string_too_short|
-AddressCreate|city|null allowed|-|
-AddressCreate|client_id|null refused|int_type|-
-AddressCreate|number|maxLength|string_too_long|
-AddressCreate|number|null allowed|-|
-AddressCreate|street|maxLength|string_too_long|
-AddressCreate|street|minLength|string_too_short|
-AddressCreate|street|null allowed|-|
-BillCreate|bill_number|maxLength|string_too_long|
-BillCreate|bill_number|minLength|string_too_short|
-BillCreate|bill_number|null refused|string_type|-
-BillCreate|client_id|null refused|int_type|-
-BillCreate|date|null refused|date_type|-
-BillCreate|discount|maximum|less_than_equal|
-BillCreate|discount|minimum|greater_than_equal|
-BillCreate|discount|null allowed|-|
-BillCreate|payment_type|enum|enum|
-BillCreate|payment_type|null refused|enum|-
-BillCreate|total|maximum|less_than_equal|
-BillCreate|total|minimum|greater_than_equal|
-BillCreate|total|null refused|float_type|-
-CategoryCreate|name|maxLength|string_too_long|
-CategoryCreate|name|minLength|string_too_short|
-CategoryCreate|name|null refused|string_type|-
-CheckoutItem|product_id|null refused|int_type|-
-CheckoutItem|quantity|exclusiveMinimum|greater_than|
-CheckoutItem|quantity|maximum|less_than_equal|
-CheckoutItem|quantity|null refused|int_type|-
-CheckoutRequest|client_id|null refused|int_type|-
-CheckoutRequest|delivery_method|enum|enum|
-CheckoutRequest|delivery_method|null refused|enum|-
-CheckoutRequest|items|maxItems|too_long|
-CheckoutRequest|items|minItems|too_short|
-CheckoutRequest|items|null refused|list_type|-
-CheckoutRequest|payment_type|enum|enum|
-CheckoutRequest|payment_type|null refused|enum|-
-ClientCreate|email|maxLength|value_error|
-ClientCreate|email|null refused|string_type|-
-ClientCreate|lastname|maxLength|string_too_long|
-ClientCreate|lastname|minLength|string_too_short|
-ClientCreate|lastname|null refused|string_type|-
-ClientCreate|name|maxLength|string_too_long|
-ClientCreate|name|minLength|string_too_short|
-ClientCreate|name|null refused|string_type|-
-ClientCreate|password|maxLength|string_too_long|
-ClientCreate|password|minLength|string_too_short|
-ClientCreate|password|null allowed|-|
-ClientCreate|telephone|maxLength|string_too_long|
-ClientCreate|telephone|null allowed|-|
-LoginRequest|email|null refused|string_type|-
-LoginRequest|password|null refused|string_type|-
-OrderCreate|bill_id|null refused|int_type|-
-OrderCreate|client_id|null refused|int_type|-
-OrderCreate|date|null allowed|-|
-OrderCreate|delivery_method|enum|enum|
-OrderCreate|delivery_method|null refused|enum|-
-OrderCreate|status|enum|enum|
-OrderCreate|status|null allowed|-|
-OrderCreate|total|maximum|less_than_equal|
-OrderCreate|total|minimum|greater_than_equal|
-OrderCreate|total|null refused|float_type|-
-OrderDetailCreate|order_id|null refused|int_type|-
-OrderDetailCreate|price|exclusiveMinimum|greater_than|
-OrderDetailCreate|price|maximum|less_than_equal|
-OrderDetailCreate|price|null allowed|-|
-OrderDetailCreate|product_id|null refused|int_type|-
-OrderDetailCreate|quantity|exclusiveMinimum|greater_than|
-OrderDetailCreate|quantity|maximum|less_than_equal|
-OrderDetailCreate|quantity|null refused|int_type|-
-OrderUpdate|bill_id|null refused|int_type|-
-OrderUpdate|client_id|null refused|int_type|-
-OrderUpdate|date|null allowed|-|
-OrderUpdate|delivery_method|enum|enum|
-OrderUpdate|delivery_method|null refused|enum|-
-OrderUpdate|status|enum|enum|
-OrderUpdate|status|null allowed|-|
-OrderUpdate|total|maximum|less_than_equal|
-OrderUpdate|total|minimum|greater_than_equal|
-OrderUpdate|total|null refused|float_type|-
-ProductCreate|category_id|null allowed|-|
-ProductCreate|description|maxLength|string_too_long|
-ProductCreate|description|null allowed|-|
-ProductCreate|name|maxLength|string_too_long|
-ProductCreate|name|minLength|string_too_short|
-ProductCreate|name|null refused|string_type|-
-ProductCreate|price|exclusiveMinimum|greater_than|
-ProductCreate|price|maximum|less_than_equal|
-ProductCreate|price|null refused|float_type|-
-ProductCreate|stock|maximum|less_than_equal|
-ProductCreate|stock|minimum|greater_than_equal|
-ProductCreate|stock|null allowed|-|
-ReviewCreate|comment|maxLength|string_too_long|
-ReviewCreate|comment|minLength|string_too_short|
-ReviewCreate|comment|null allowed|-|
-ReviewCreate|product_id|null refused|int_type|-
-ReviewCreate|rating|maximum|less_than_equal|
-ReviewCreate|rating|minimum|greater_than_equal|
-ReviewCreate|rating|null refused|float_type|-
+
 -- The response schemas agree with the JSON the routes write: the same keys
 -- in the same order (section 1's order), every required key, values of the
 -- documented types, nested objects included.
@@ -456,34 +268,20 @@ SELECT a.schema,
            = array(SELECT json_object_keys(a.value)) AS keys_in_order,
        NOT EXISTS (SELECT FROM json_object_keys(a.value) AS k WHERE NOT props::jsonb ? k) AS all_documented
   FROM answers AS a, d, LATERAL (SELECT d.j #> ARRAY['components', 'schemas', a.schema, 'properties']) AS s(props);
-Category|t|t
-Product|t|t
-Product|t|t
-Client|t|t
-Address|t|t
-Bill|t|t
-Order|t|t
-OrderDetail|t|t
-Review|t|t
-LoginResponse|t|t
-CheckoutResponse|t|t
 SELECT a.schema, pg_temp.shape_problems(d.doc, d.doc #> ARRAY['components', 'schemas', a.schema], a.value, a.schema)
   FROM answers AS a, d;
 SELECT count(*) AS answers_checked FROM answers WHERE value IS NOT NULL;
-11
 -- nested objects in order too: a product's category, a line's product
 SELECT array(SELECT json_object_keys(api_products_get('1')::json -> 'category'))
        = array(SELECT json_object_keys(j #> '{components,schemas,Category,properties}')),
        array(SELECT json_object_keys(api_order_details_get('1')::json -> 'product'))
        = array(SELECT json_object_keys(j #> '{components,schemas,LineProduct,properties}'))
   FROM d;
-t|t
+
 -- GET /docs: HTML rendered from the document, escaped, self-contained.
 SELECT ecommerce_api._html('<a href="x">Tom & Jerry''s</a>');
-&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;
 CREATE TEMP TABLE page AS SELECT ecommerce_api.api_docs() AS html;
 SELECT html LIKE '<!DOCTYPE html>%</html>' FROM page;
-t
 -- every operation is on the page, with its anchor
 SELECT method, path FROM operations, page
  WHERE strpos(html, format('<code>%s</code>', path)) = 0
@@ -495,7 +293,5 @@ SELECT DISTINCT m[1] AS broken_link FROM page, regexp_matches(html, 'href="#([^"
  WHERE strpos(html, format('id="%s"', m[1])) = 0;
 -- nothing loaded from elsewhere, nothing run
 SELECT html ~* '<script|<link|<iframe|<img|src=|@import|url\(|https?:' AS loads_something FROM page;
-f
 -- the document's text arrives escaped: "Bearer <token>" of the security scheme
 SELECT strpos(html, 'Bearer &lt;token&gt;') > 0 AS escaped, strpos(html, '<token>') = 0 AS nothing_raw FROM page;
-t|t

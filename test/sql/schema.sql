@@ -2,7 +2,8 @@
 -- schema: tables, constraints, indexes, pg_dump registration, and the
 -- properties of the route functions the C gateway relies on.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 -- The eight tables, columns in the order of the JSON responses.
 SELECT c.relname, string_agg(format('%s %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum)

@@ -1,7 +1,8 @@
 --
 -- checkout: bill + order + lines in one transaction, all or nothing.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 ALTER SEQUENCE checkout_bill_seq RESTART;
 
 INSERT INTO clients (name, lastname, email) VALUES ('Ann', 'Lee', 'ann@example.com');

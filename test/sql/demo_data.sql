@@ -2,7 +2,8 @@
 -- demo data: load_demo_data(scale) on an empty schema, its counts and its
 -- consistency, refusal on a non-empty schema, replace.
 --
-\i sql/regress_setup.psql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
 
 SELECT ecommerce_api.load_demo_data(1);
 -- not on data already there

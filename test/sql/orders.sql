@@ -3,42 +3,14 @@
 -- invariant is checked: for each product, stock + quantities in lines of
 -- non-canceled orders equals what it was at the start (and stock >= 0).
 --
-\i sql/regress_setup.psql
--- Included by every pg_regress script (sql/*.sql) with "\i sql/regress_setup.psql"
--- (pg_regress feeds a script to psql on stdin, so the path is relative to the
--- directory the tests run in, the top of the tree).  It installs the
--- extension, empties the shop's tables, sets the output format and defines
--- the helper the scripts call the API with.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ecommerce_api CASCADE;
-RESET client_min_messages;
-SET search_path = ecommerce_api, public;
-TRUNCATE categories, products, clients, addresses, bills, orders, order_details, reviews RESTART IDENTITY;
-\pset tuples_only on
-\pset format unaligned
-\set SHOW_CONTEXT never
--- try(function, args...): calls ecommerce_api.<function>(args) like the HTTP
--- gateway does (text in, text out); returns the response text, '<NULL>' for a
--- DELETE's empty body, or '[SQLSTATE] message' when the call raises (its
--- effects are then rolled back, as the gateway rolls back the request).
-CREATE FUNCTION pg_temp.try(fn text, VARIADIC args text[]) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-BEGIN
-    EXECUTE format('SELECT ecommerce_api.%I(%s)', fn,
-                   (SELECT string_agg(format('$1[%s]', i), ', ')
-                      FROM generate_subscripts(args, 1) AS i))
-       INTO result USING args;
-    RETURN coalesce(result, '<NULL>');
-EXCEPTION WHEN OTHERS THEN
-    RETURN format('[%s] %s', sqlstate, sqlerrm);
-END
-$f$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/sql/regress_setup.psql
+
 INSERT INTO clients (name, lastname, email) VALUES ('Ann', 'Lee', 'ann@example.com'), ('Bob', 'Ray', 'bob@example.com');
 INSERT INTO bills (bill_number, date, total, payment_type, client_id)
 VALUES ('B-1', '2024-01-01', 100, 1, 1), ('B-2', '2024-01-02', 50, 2, 2);
 INSERT INTO products (name, price, stock) VALUES ('Pen', 1.50, 10), ('Ink', 10.00, 5), ('Pad', 3.99, 0);
+
 CREATE TEMP TABLE initial AS SELECT id_key, stock AS units FROM products;
 -- "stock" of every product, then whether the invariant holds
 CREATE FUNCTION pg_temp.stock() RETURNS text LANGUAGE sql AS $f$
@@ -54,182 +26,108 @@ CREATE FUNCTION pg_temp.stock() RETURNS text LANGUAGE sql AS $f$
                   GROUP BY d.product_id) l ON l.product_id = p.id_key
 $f$;
 SELECT pg_temp.stock();
-1:10 2:5 3:0  (conserved)
+
 -- Orders: date defaults to now (UTC), status to 1; referenced ids must exist.
 SELECT pg_temp.try('api_orders_create', '{"date": "2024-05-01T12:00:00", "total": 42, "delivery_method": 3, "client_id": 1, "bill_id": 1}');
-{"id_key" : 1, "date" : "2024-05-01T12:00:00", "total" : 42.00, "delivery_method" : 3, "status" : 1, "client_id" : 1, "bill_id" : 1}
 SELECT regexp_replace(pg_temp.try('api_orders_create', '{"total": 0, "delivery_method": "1", "client_id": 2, "bill_id": 2}'),
                       '"date" : "[^"]*"', '"date" : <now>');
-{"id_key" : 2, "date" : <now>, "total" : 0.00, "delivery_method" : 1, "status" : 1, "client_id" : 2, "bill_id" : 2}
 SELECT date_trunc('minute', date) = date_trunc('minute', now() AT TIME ZONE 'UTC') AS utc_now FROM orders WHERE id_key = 2;
-t
 SELECT pg_temp.try('api_orders_create', '{"total": 1, "delivery_method": 1, "client_id": 3, "bill_id": 1}');
-[EA404] Client with id 3 not found
 SELECT pg_temp.try('api_orders_create', '{"total": 1, "delivery_method": 1, "client_id": 1, "bill_id": 3}');
-[EA404] Bill with id 3 not found
 SELECT pg_temp.try('api_orders_create', '{"total": 1, "client_id": 1}');
-[EA422] [{"type" : "missing", "loc" : ["body", "delivery_method"], "msg" : "Field required", "input" : {"total": 1, "client_id": 1}}, {"type" : "missing", "loc" : ["body", "bill_id"], "msg" : "Field required", "input" : {"total": 1, "client_id": 1}}]
 SELECT pg_temp.try('api_orders_get', '1');
-{"id_key" : 1, "date" : "2024-05-01T12:00:00", "total" : 42.00, "delivery_method" : 3, "status" : 1, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.try('api_orders_list', NULL, NULL, '1');
-[{"id_key" : 1, "date" : "2024-05-01T12:00:00", "total" : 42.00, "delivery_method" : 3, "status" : 1, "client_id" : 1, "bill_id" : 1}]
 SELECT pg_temp.try('api_orders_list', NULL, NULL, '99999999999999999999');
-[]
+
 -- Lines: stock is taken, the price is the product's.
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 3, "order_id": 1, "product_id": 1}');
-{"id_key" : 1, "quantity" : 3, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 2, "price": 10.01, "order_id": 1, "product_id": 2}');
-{"id_key" : 2, "quantity" : 2, "price" : 10.00, "order_id" : 1, "product_id" : 2, "product" : {"id_key" : 2, "name" : "Ink", "price" : 10.00}}
 SELECT pg_temp.stock();
-1:7 2:3 3:0  (conserved)
 -- a price sent must be within 0.01 of the product's
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "price": 9.98, "order_id": 1, "product_id": 2}');
-[EA400] Price mismatch. Expected 10.00, got 9.98
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "price": "12.5", "order_id": 1, "product_id": 2}');
-[EA400] Price mismatch. Expected 10.00, got 12.5
 -- not enough stock: 409, nothing taken
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 4, "order_id": 1, "product_id": 2}');
-[EA409] Insufficient stock for product 2. Requested: 4, Available: 3
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "order_id": 1, "product_id": 3}');
-[EA409] Insufficient stock for product 3. Requested: 1, Available: 0
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "order_id": 7, "product_id": 1}');
-[EA404] Order with id 7 not found
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "order_id": 1, "product_id": 7}');
-[EA404] Product with id 7 not found
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 0, "order_id": 1, "product_id": 1}');
-[EA422] [{"type" : "greater_than", "loc" : ["body", "quantity"], "msg" : "Input should be greater than 0", "input" : 0, "ctx" : {"gt" : 0}}]
 SELECT pg_temp.stock();
-1:7 2:3 3:0  (conserved)
 SELECT pg_temp.try('api_order_details_get', '1');
-{"id_key" : 1, "quantity" : 3, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.try('api_order_details_list', NULL, NULL, '1');
-[{"id_key" : 1, "quantity" : 3, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}, {"id_key" : 2, "quantity" : 2, "price" : 10.00, "order_id" : 1, "product_id" : 2, "product" : {"id_key" : 2, "name" : "Ink", "price" : 10.00}}]
 SELECT pg_temp.try('api_order_details_list', NULL, NULL, '2');
-[]
+
 -- Changing the quantity moves exactly the difference.
 SELECT pg_temp.try('api_order_details_update', '1', '{"quantity": 5, "order_id": 1, "product_id": 1}');
-{"id_key" : 1, "quantity" : 5, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.stock();
-1:5 2:3 3:0  (conserved)
 SELECT pg_temp.try('api_order_details_update', '1', '{"quantity": 1, "order_id": 1, "product_id": 1}');
-{"id_key" : 1, "quantity" : 1, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.stock();
-1:9 2:3 3:0  (conserved)
 -- the line may take what it holds plus the stock: Available counts both
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 6, "order_id": 1, "product_id": 2}');
-[EA409] Insufficient stock for product 2. Requested: 6, Available: 5
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 5, "order_id": 1, "product_id": 2}');
-{"id_key" : 2, "quantity" : 5, "price" : 10.00, "order_id" : 1, "product_id" : 2, "product" : {"id_key" : 2, "name" : "Ink", "price" : 10.00}}
 SELECT pg_temp.stock();
-1:9 2:0 3:0  (conserved)
 -- Changing the product credits the old one and debits the new one; the line
 -- takes the new product's price.
 SELECT pg_temp.try('api_order_details_update', '1', '{"quantity": 2, "order_id": 1, "product_id": 2}');
-[EA409] Insufficient stock for product 2. Requested: 2, Available: 0
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "order_id": 1, "product_id": 1}');
-{"id_key" : 2, "quantity" : 4, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.stock();
-1:5 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "price": 1.49, "order_id": 1, "product_id": 1}');
-{"id_key" : 2, "quantity" : 4, "price" : 1.50, "order_id" : 1, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "price": 2, "order_id": 1, "product_id": 1}');
-[EA400] Price mismatch. Expected 1.50, got 2
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "order_id": 1, "product_id": 9}');
-[EA404] Product with id 9 not found
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "order_id": 9, "product_id": 1}');
-[EA404] Order with id 9 not found
 SELECT pg_temp.try('api_order_details_update', '9', '{"quantity": 4, "order_id": 1, "product_id": 1}');
-[EA404] Entity with id 9 not found
 -- a line can move to another order
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "order_id": 2, "product_id": 1}');
-{"id_key" : 2, "quantity" : 4, "price" : 1.50, "order_id" : 2, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.stock();
-1:5 2:5 3:0  (conserved)
+
 -- Deleting a line returns its quantity.
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "order_id": 2, "product_id": 1}');
-{"id_key" : 3, "quantity" : 1, "price" : 1.50, "order_id" : 2, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.try('api_order_details_delete', '3');
-<NULL>
 SELECT pg_temp.try('api_order_details_delete', '3');
-[EA404] Entity with id 3 not found
 SELECT pg_temp.stock();
-1:5 2:5 3:0  (conserved)
+
 -- Orders PUT is a partial update.
 SELECT pg_temp.try('api_orders_update', '1', '{}');
-{"id_key" : 1, "date" : "2024-05-01T12:00:00", "total" : 42.00, "delivery_method" : 3, "status" : 1, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.try('api_orders_update', '1', '{"total": 45.5, "status": 2}');
-{"id_key" : 1, "date" : "2024-05-01T12:00:00", "total" : 45.50, "delivery_method" : 3, "status" : 2, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.try('api_orders_update', '1', '{"delivery_method": 1, "date": "2024-05-02T08:30:00Z", "status": null}');
-{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 45.50, "delivery_method" : 1, "status" : 2, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.try('api_orders_update', '1', '{"total": null, "client_id": 5, "bill_id": "x"}');
-[EA422] [{"type" : "float_type", "loc" : ["body", "total"], "msg" : "Input should be a valid number", "input" : null}, {"type" : "int_parsing", "loc" : ["body", "bill_id"], "msg" : "Input should be a valid integer, unable to parse string as an integer", "input" : "x"}]
 SELECT pg_temp.try('api_orders_update', '1', '{"client_id": 5}');
-[EA404] Client with id 5 not found
 SELECT pg_temp.try('api_orders_update', '1', '{"bill_id": 5}');
-[EA404] Bill with id 5 not found
 SELECT pg_temp.try('api_orders_update', '1', '{"client_id": 2, "bill_id": 2}');
-{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 45.50, "delivery_method" : 1, "status" : 2, "client_id" : 2, "bill_id" : 2}
 SELECT pg_temp.try('api_orders_update', '8', '{"total": 1}');
-[EA404] Entity with id 8 not found
+
 -- Canceling returns the stock of the order's lines, once.
 SELECT pg_temp.stock();
-1:5 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_orders_update', '1', '{"status": 4}');
-{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 45.50, "delivery_method" : 1, "status" : 4, "client_id" : 2, "bill_id" : 2}
 SELECT pg_temp.stock();
-1:6 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_orders_update', '1', '{"status": 4}');
-{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 45.50, "delivery_method" : 1, "status" : 4, "client_id" : 2, "bill_id" : 2}
 SELECT pg_temp.stock();
-1:6 2:5 3:0  (conserved)
 -- a canceled order stays canceled, though its other fields may change
 SELECT pg_temp.try('api_orders_update', '1', '{"status": 1}');
-[EA409] Order 1 is canceled and cannot be set to status 1
 SELECT pg_temp.try('api_orders_update', '1', '{"total": 0}');
-{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 0.00, "delivery_method" : 1, "status" : 4, "client_id" : 2, "bill_id" : 2}
 -- its lines are frozen: no new line, no change, no move in or out
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 1, "order_id": 1, "product_id": 1}');
-[EA409] Cannot add lines to order 1: order is canceled
 SELECT pg_temp.try('api_order_details_update', '1', '{"quantity": 1, "order_id": 1, "product_id": 2}');
-[EA409] Cannot modify order line 1: order 1 is canceled
 SELECT pg_temp.try('api_order_details_update', '1', '{"quantity": 2, "order_id": 2, "product_id": 2}');
-[EA409] Cannot modify order line 1: order 1 is canceled
 SELECT pg_temp.try('api_order_details_update', '2', '{"quantity": 4, "order_id": 1, "product_id": 1}');
-[EA409] Cannot add lines to order 1: order is canceled
 -- deleting a line of a canceled order returns nothing (the cancel did)
 SELECT pg_temp.try('api_order_details_delete', '1');
-<NULL>
 SELECT pg_temp.stock();
-1:6 2:5 3:0  (conserved)
+
 -- Deleting an order returns its lines' stock and deletes the lines...
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 2, "order_id": 2, "product_id": 2}');
-{"id_key" : 4, "quantity" : 2, "price" : 10.00, "order_id" : 2, "product_id" : 2, "product" : {"id_key" : 2, "name" : "Ink", "price" : 10.00}}
 SELECT pg_temp.stock();
-1:6 2:3 3:0  (conserved)
 SELECT pg_temp.try('api_orders_delete', '2');
-<NULL>
 SELECT pg_temp.stock();
-1:10 2:5 3:0  (conserved)
 SELECT count(*) AS lines_left FROM order_details;
-0
 -- ... but a canceled order's stock went back at the cancel already.
 SELECT pg_temp.try('api_orders_create', '{"date": "2024-06-01T09:00:00", "total": 0, "delivery_method": 2, "client_id": 1, "bill_id": 1}');
-{"id_key" : 3, "date" : "2024-06-01T09:00:00", "total" : 0.00, "delivery_method" : 2, "status" : 1, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.try('api_order_details_create', '{"quantity": 10, "order_id": 3, "product_id": 1}');
-{"id_key" : 5, "quantity" : 10, "price" : 1.50, "order_id" : 3, "product_id" : 1, "product" : {"id_key" : 1, "name" : "Pen", "price" : 1.50}}
 SELECT pg_temp.stock();
-1:0 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_orders_update', '3', '{"status": 4}');
-{"id_key" : 3, "date" : "2024-06-01T09:00:00", "total" : 0.00, "delivery_method" : 2, "status" : 4, "client_id" : 1, "bill_id" : 1}
 SELECT pg_temp.stock();
-1:10 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_orders_delete', '3');
-<NULL>
 SELECT pg_temp.stock();
-1:10 2:5 3:0  (conserved)
 SELECT pg_temp.try('api_orders_delete', '3');
-[EA404] Entity with id 3 not found
 SELECT pg_temp.try('api_orders_list', NULL, NULL, NULL);
-[{"id_key" : 1, "date" : "2024-05-02T08:30:00", "total" : 0.00, "delivery_method" : 1, "status" : 4, "client_id" : 2, "bill_id" : 2}]
 SELECT pg_temp.try('api_order_details_list', NULL, NULL, NULL);
-[]
