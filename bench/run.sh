@@ -224,8 +224,8 @@ load_data() {
 }
 
 if [ "$needs_api" = 1 ]; then
-	if ! ls sql/ecommerce_api--*.sql >/dev/null 2>&1; then
-		echo "sql/ecommerce_api--*.sql is missing: the API routes cannot run (only the \"health\" scenario can)" >&2
+	if ! ls sql/released/ecommerce_api--*.sql >/dev/null 2>&1; then
+		echo "sql/released/ecommerce_api--*.sql is missing: the API routes cannot run (only the \"health\" scenario can)" >&2
 		exit 1
 	fi
 	log "CREATE EXTENSION ecommerce_api; load_demo_data($scale)"
