@@ -51,32 +51,85 @@ $res = $api->request('GET', '/openapi.json');
 is($res->{json}{info}{version}, $current, 'the API description names the installed version');
 
 # --- the updated objects are a fresh install's
-# Every object the extension owns, described by what defines it.
+# A fresh install runs the script make assembles from sql/ (the pieces); an
+# update runs the released scripts.  Every object the extension owns is
+# described by what defines it: each member (of whatever kind), functions
+# (signature with defaults, body, language, properties, settings, grants),
+# relations (columns with defaults, identity and statistics target, storage
+# options, grants), sequences, constraints, indexes, triggers, policies,
+# comments, the tables pg_dump dumps (pg_extension_config_dump), the schema,
+# and the signing key's one row.
 my $describe = q{
+	WITH ext AS (SELECT oid, extconfig, extcondition FROM pg_extension WHERE extname = 'ecommerce_api')
 	SELECT string_agg(d, E'\n' ORDER BY d) FROM (
-		SELECT format('function %s(%s) %s %s %s %s %s', p.proname,
-		              pg_get_function_identity_arguments(p.oid), md5(p.prosrc), p.provolatile,
-		              p.prosecdef, p.proconfig, p.proacl) AS d
-		  FROM pg_proc p JOIN pg_depend e ON e.classid = 'pg_proc'::regclass AND e.objid = p.oid
-		 WHERE e.deptype = 'e' AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ecommerce_api')
+		-- every member, whatever its kind
+		SELECT format('member %s', pg_describe_object(e.classid, e.objid, e.objsubid))
+		  FROM pg_depend e, ext WHERE e.deptype = 'e' AND e.refobjid = ext.oid
 		UNION ALL
-		SELECT format('relation %s %s %s %s', c.relname, c.relkind, c.relacl,
-		              (SELECT string_agg(format('%s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
-		                                        a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid)), ', ' ORDER BY a.attnum)
+		SELECT format('function %s(%s) (%s) %s %s %s %s %s %s %s %s %s %s %s %s', p.proname,
+		              pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid),
+		              pg_get_function_result(p.oid), l.lanname, md5(p.prosrc), p.provolatile,
+		              p.proisstrict, p.proparallel, p.proleakproof, p.procost, p.prorows,
+		              p.prosecdef, p.proconfig, p.proacl) AS d
+		  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+		  JOIN pg_depend e ON e.classid = 'pg_proc'::regclass AND e.objid = p.oid, ext
+		 WHERE e.deptype = 'e' AND e.refobjid = ext.oid
+		UNION ALL
+		SELECT format('relation %s %s %s %s %s %s', c.relname, c.relkind, c.relpersistence, c.relacl, c.reloptions,
+		              (SELECT string_agg(format('%s %s %s %s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
+		                                        a.attnotnull, a.attidentity, a.attstattarget, a.attacl,
+		                                        pg_get_expr(ad.adbin, ad.adrelid)), ', ' ORDER BY a.attnum)
 		                 FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 		                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
-		  FROM pg_class c JOIN pg_depend e ON e.classid = 'pg_class'::regclass AND e.objid = c.oid
-		 WHERE e.deptype = 'e' AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ecommerce_api')
+		  FROM pg_class c JOIN pg_depend e ON e.classid = 'pg_class'::regclass AND e.objid = c.oid, ext
+		 WHERE e.deptype = 'e' AND e.refobjid = ext.oid
+		UNION ALL
+		SELECT format('sequence %s %s %s %s %s %s %s %s', s.seqrelid::regclass, s.seqtypid::regtype, s.seqstart,
+		              s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
+		  FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+		 WHERE c.relnamespace = 'ecommerce_api'::regnamespace
 		UNION ALL
 		SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
 		  FROM pg_constraint WHERE connamespace = 'ecommerce_api'::regnamespace
 		UNION ALL
 		SELECT format('index %s', pg_get_indexdef(indexrelid))
 		  FROM pg_index WHERE indrelid::regclass::text LIKE 'ecommerce_api.%'
+		UNION ALL
+		SELECT format('trigger %s', pg_get_triggerdef(t.oid))
+		  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		 WHERE c.relnamespace = 'ecommerce_api'::regnamespace AND NOT t.tgisinternal
+		UNION ALL
+		SELECT format('policy %s %s %s %s', polrelid::regclass, polname, pg_get_expr(polqual, polrelid),
+		              pg_get_expr(polwithcheck, polrelid))
+		  FROM pg_policy WHERE polrelid::regclass::text LIKE 'ecommerce_api.%'
+		UNION ALL
+		SELECT format('comment %s: %s', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)
+		  FROM pg_description d, ext
+		 WHERE d.objoid = ext.oid
+		    OR EXISTS (SELECT FROM pg_depend e WHERE e.deptype = 'e' AND e.refobjid = ext.oid
+		                                         AND e.classid = d.classoid AND e.objid = d.objoid)
+		UNION ALL
+		-- what pg_dump dumps of the tables (pg_extension_config_dump), in order
+		SELECT format('config dump %s', (SELECT string_agg(format('%s %L', c::regclass, w), ', ' ORDER BY n)
+		                                   FROM unnest(ext.extconfig, ext.extcondition) WITH ORDINALITY AS u(c, w, n)))
+		  FROM ext
+		UNION ALL
+		SELECT format('schema %s %s %s', n.nspname, n.nspowner::regrole, n.nspacl)
+		  FROM pg_namespace n WHERE n.nspname = 'ecommerce_api'
+		UNION ALL
+		SELECT format('rows of auth_key: %s', count(*)) FROM ecommerce_api.auth_key
 	) AS objects(d)
 };
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
-$node->safe_psql('fresh', 'CREATE EXTENSION ecommerce_api CASCADE');
+$node->safe_psql('postgres', 'CREATE DATABASE stepwise');
+# and what they say while they run (NOTICEs, WARNINGs) is the same
+my ($fresh_says, $stepwise_says);
+$node->psql('fresh', 'CREATE EXTENSION ecommerce_api CASCADE',
+	stderr => \$fresh_says, on_error_die => 1);
+$node->psql('stepwise', q{CREATE EXTENSION ecommerce_api VERSION '1.0' CASCADE; ALTER EXTENSION ecommerce_api UPDATE},
+	stderr => \$stepwise_says, on_error_die => 1);
+like($fresh_says, qr/installing required extension "pgcrypto"/, 'a fresh install says what it installs');
+is($fresh_says, $stepwise_says, 'and says the same as an install of 1.0 updated');
 my $updated = $node->safe_psql('postgres', $describe);
 my $fresh = $node->safe_psql('fresh', $describe);
 cmp_ok(length($fresh), '>', 10000, 'the description covers the objects');
