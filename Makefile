@@ -21,7 +21,8 @@ OBJS = \
 	src/shmem.o \
 	src/metrics.o \
 	src/ratelimit.o \
-	src/connections.o
+	src/connections.o \
+	src/generations.o
 
 EXTENSION = ecommerce_api
 PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"
@@ -52,7 +53,8 @@ SQL_PIECES = \
 	sql/demo_data.sql \
 	sql/openapi.sql \
 	sql/docs_page.sql \
-	sql/auth.sql
+	sql/auth.sql \
+	sql/change_tracking.sql
 
 DATA_built = ecommerce_api--$(EXTVERSION).sql
 # The scripts of released versions, frozen as shipped (upgrades start from
@@ -86,7 +88,7 @@ include $(PGXS)
 PROVE_TESTS ?= test/t/*.pl
 PROVE_FLAGS += -I $(abspath $(srcdir))/test/t
 
-$(OBJS): src/ecommerce_api.h
+$(OBJS): src/ecommerce_api.h src/cache.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.

@@ -29,6 +29,7 @@
 #include "utils/wait_event.h"
 
 #include "ecommerce_api.h"
+#include "cache.h"
 
 PG_MODULE_MAGIC;
 
@@ -51,6 +52,7 @@ _PG_init(void)
 
 	eapi_define_settings();
 	eapi_shmem_init();
+	eapi_generations_init();
 
 	for (int i = 1; i <= eapi_workers; i++)
 	{
@@ -189,6 +191,7 @@ eapi_worker_main(Datum main_arg)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	eapi_shmem_worker_attach(eapi_worker_number);
+	eapi_cache_stats_attach(eapi_worker_number);
 	raise_open_file_limit();
 	tune_malloc();
 	start_http_server();
