@@ -22,7 +22,8 @@ OBJS = \
 	src/metrics.o \
 	src/ratelimit.o \
 	src/connections.o \
-	src/generations.o
+	src/generations.o \
+	src/cache.o
 
 EXTENSION = ecommerce_api
 PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"

@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 
 #include "ecommerce_api.h"
+#include "cache.h"
 
 #define LISTEN_BACKLOG			4096
 #define MAX_REQUEST_ID_LENGTH	128
@@ -254,6 +255,34 @@ send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 							   body, len, request_id, status_header);
 }
 
+/*
+ * A cacheable GET's answer: 200 with its body, or 304 with none, carrying
+ * the ETag its generations make and "Cache-Control: no-cache" (a client may
+ * keep it, and must revalidate before using it).
+ */
+static enum MHD_Result
+send_cacheable_response(struct MHD_Connection *conn, HttpRequest *req, int status,
+						const char *content_type, const char *body, size_t len,
+						const char *request_id, const char *etag)
+{
+	struct MHD_Response *response;
+	enum MHD_Result ret;
+
+	response = MHD_create_response_from_buffer(len, (void *) body,
+											   MHD_RESPMEM_MUST_COPY);
+	if (response == NULL)
+		return MHD_NO;
+	if (status != MHD_HTTP_NOT_MODIFIED)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+								content_type);
+	finish_response(conn, req, response, request_id, status);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(conn, status, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
 static enum MHD_Result
 send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
 				  const char *body, const char *request_id, const char *status_header)
@@ -359,6 +388,15 @@ bearer_token(struct MHD_Connection *conn)
 	return *value ? value : NULL;
 }
 
+static void
+log_request(const char *method, const char *url, int status, HttpRequest *req,
+			const char *request_id)
+{
+	if (eapi_log_requests)
+		elog(LOG, "%s %s %d %.2fms request_id=%s",
+			 method, url, status, elapsed_ms(req), request_id);
+}
+
 /*
  * Look the request's route up, in connection_context since it is kept until
  * the request completes.  Done once, when its head is in (the rate limiter
@@ -417,6 +455,8 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	ApiResult	result;
 	const char *argv[EAPI_MAX_ROUTE_ARGS];
 	const char *token = NULL;
+	EapiCacheProbe probe;
+	bool		cacheable = false;
 	enum MHD_Result ret;
 
 	route_request(req, method, url);
@@ -445,6 +485,39 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	}
 
 	route_arguments(conn, req, argv);
+
+	/*
+	 * A cacheable GET: its generations are read now, before the gateway
+	 * takes the snapshot its answer would be built from (cache.c).  A
+	 * current If-None-Match is answered 304 and a kept answer is sent as is,
+	 * both with no transaction.
+	 */
+	if (strcmp(method, "GET") == 0 && eapi_cache_begin(route, argv, &probe))
+	{
+		const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													  MHD_HTTP_HEADER_IF_NONE_MATCH);
+		const char *kept;
+		size_t		kept_len;
+
+		if (inm && eapi_etag_matches(inm, probe.etag))
+		{
+			eapi_cache_count(EAPI_CACHE_NOT_MODIFIED);
+			ret = send_cacheable_response(conn, req, MHD_HTTP_NOT_MODIFIED, NULL,
+										  "", 0, request_id, probe.etag);
+			log_request(method, url, MHD_HTTP_NOT_MODIFIED, req, request_id);
+			return ret;
+		}
+		if (eapi_cache_lookup(&probe, &kept, &kept_len))
+		{
+			ret = send_cacheable_response(conn, req, route->success_status,
+										  answer_content_type(route, route->success_status),
+										  kept, kept_len, request_id, probe.etag);
+			log_request(method, url, route->success_status, req, request_id);
+			return ret;
+		}
+		cacheable = true;
+	}
+
 	/* only required mode looks for a token */
 	if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
 		token = bearer_token(conn);
@@ -453,6 +526,14 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 
 	if (result.await_flush)
 		ret = hold_response(conn, req, &result, request_id);
+	else if (cacheable && result.status == route->success_status)
+	{
+		eapi_cache_store(&probe, result.body.data, result.body.len);
+		ret = send_cacheable_response(conn, req, result.status,
+									  answer_content_type(route, result.status),
+									  result.body.data, result.body.len,
+									  request_id, probe.etag);
+	}
 	else
 	{
 		/* a 401 says how to authenticate: "Bearer", or why the token failed */
@@ -465,9 +546,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 								  result.body.data, result.body.len,
 								  request_id, challenge);
 	}
-	if (eapi_log_requests)
-		elog(LOG, "%s %s %d %.2fms request_id=%s",
-			 method, url, result.status, elapsed_ms(req), request_id);
+	log_request(method, url, result.status, req, request_id);
 	return ret;
 }
 

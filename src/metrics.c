@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "ecommerce_api.h"
+#include "cache.h"
 
 /* The label for answers that matched no route (404, 405, 413, preflights). */
 #define NO_ROUTE_LABEL	"other"
@@ -109,5 +110,6 @@ eapi_metrics_render(StringInfo out)
 					 "ecommerce_api_workers %d\n",
 					 open_connections, eapi_shmem_busy_workers(), eapi_workers);
 	render_rate_limit(out);
+	eapi_cache_metrics_render(out);
 	pfree(answers);
 }

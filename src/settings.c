@@ -21,6 +21,7 @@
 #include "utils/guc.h"
 
 #include "ecommerce_api.h"
+#include "cache.h"
 
 int			eapi_port = 8000;
 char	   *eapi_listen_address = NULL;
@@ -167,6 +168,14 @@ eapi_define_settings(void)
 
 	/* the rate limiter's own: rate_limit, rate_limit_window, trusted_proxies, rate_limit_clients */
 	eapi_rate_limit_define_settings();
+
+	DefineCustomIntVariable("ecommerce_api.cache_size",
+							"Memory each worker may keep GET answers in (0 = keep none).",
+							"Kept answers are never stale: they are reused only while the data they were built from is unchanged.",
+							&eapi_cache_size,
+							16384, 0, INT_MAX / 1024,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ecommerce_api");
 }

@@ -36,6 +36,9 @@ ecommerce_api.workers = $workers
 ecommerce_api.database = 'postgres'
 max_worker_processes = 64
 EOC
+	# EAPI_TEST_CACHE_SIZE (e.g. 0) runs every suite with that answer cache size
+	$node->append_conf('postgresql.conf', "ecommerce_api.cache_size = '$ENV{EAPI_TEST_CACHE_SIZE}'\n")
+	  if defined $ENV{EAPI_TEST_CACHE_SIZE};
 	$node->append_conf('postgresql.conf', $opt{conf}) if $opt{conf};
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION ecommerce_api CASCADE')
