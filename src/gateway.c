@@ -54,11 +54,15 @@
 #include "utils/timestamp.h"
 
 #include "ecommerce_api.h"
+#include "cache.h"
 
 #define EAPI_SQLSTATE(a,b,c)	MAKE_SQLSTATE('E','A',a,b,c)
 
 /* A route's arguments, and before them authorize()'s route and token. */
-#define MAX_PLAN_ARGS	(EAPI_MAX_ROUTE_ARGS + 2)
+#define ROUTE_PLAN_ARGS	(EAPI_MAX_ROUTE_ARGS + 2)
+/* ... or the health check's twelve values */
+#define HEALTH_PLAN_ARGS	12
+#define MAX_PLAN_ARGS	Max(ROUTE_PLAN_ARGS, HEALTH_PLAN_ARGS)
 
 /* How often a request that lost a serialization or deadlock race is rerun. */
 #define MAX_ATTEMPTS	3
@@ -259,7 +263,13 @@ run_health(MemoryContext result_context, ApiResult *result)
 	char		idle_text[16];
 	char		busy_text[16];
 	char		utilization_text[32];
-	const char *argv[8];
+	const char *argv[HEALTH_PLAN_ARGS];
+	uint64		cache_counters[EAPI_CACHE_COUNTERS];
+	uint64		cache_bytes;
+	uint64		cache_entries;
+	char		cache_size_text[16];
+	char		cache_bytes_text[32];
+	char		cache_entries_text[32];
 
 	if (ping_plan == NULL)
 		ping_plan = prepare_kept("SELECT 1", 0);
@@ -278,8 +288,11 @@ run_health(MemoryContext result_context, ApiResult *result)
 			"      'checked_out', $7::int, 'overflow', 0,"
 			"      'total_capacity', $5::int, 'utilization_percent', $8::numeric,"
 			"      'thresholds', pg_catalog.json_build_object("
-			"        'warning_percent', 70.0, 'critical_percent', 90.0))))::text",
-			8);
+			"        'warning_percent', 70.0, 'critical_percent', 90.0)),"
+			"    'answer_cache', pg_catalog.json_build_object("
+			"      'enabled', $9::boolean, 'size_kb_per_worker', $10::int,"
+			"      'bytes', $11::bigint, 'entries', $12::bigint)))::text",
+			HEALTH_PLAN_ARGS);
 
 	start = GetCurrentTimestamp();
 	if (SPI_execute_plan(ping_plan, NULL, NULL, true, 1) != SPI_OK_SELECT)
@@ -307,7 +320,17 @@ run_health(MemoryContext result_context, ApiResult *result)
 	argv[6] = busy_text;
 	argv[7] = utilization_text;
 
-	run_text_plan(health_plan, argv, 8, true, result_context, &result->body);
+	/* the answer caches: their size, all workers added up */
+	eapi_cache_totals(cache_counters, &cache_bytes, &cache_entries);
+	snprintf(cache_size_text, sizeof(cache_size_text), "%d", eapi_cache_size);
+	snprintf(cache_bytes_text, sizeof(cache_bytes_text), UINT64_FORMAT, cache_bytes);
+	snprintf(cache_entries_text, sizeof(cache_entries_text), UINT64_FORMAT, cache_entries);
+	argv[8] = eapi_cache_size > 0 ? "true" : "false";
+	argv[9] = cache_size_text;
+	argv[10] = cache_bytes_text;
+	argv[11] = cache_entries_text;
+
+	run_text_plan(health_plan, argv, HEALTH_PLAN_ARGS, true, result_context, &result->body);
 	result->status = 200;
 }
 
