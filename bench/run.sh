@@ -20,6 +20,11 @@
 #   features     what the opt-in features cost (opt-in): point reads with the
 #                rate limiter off and on, a client's own orders with
 #                auth_mode open and required (its token on every request)
+#   cache        the answer cache (opt-in): nginx serving a fixed product JSON,
+#                then point reads with ecommerce_api.cache_size on and 0, 304
+#                revalidations, the capacity mix on and off, and a write-heavy
+#                mix on, off, and with the change-tracking triggers disabled;
+#                ratios to the rows they compare with in the notes
 #
 # Environment:
 #   BENCH_SCALE=1            load_demo_data scale of the main dataset
@@ -46,6 +51,7 @@
 #   BENCH_WORKERS            ecommerce_api.workers (default: postgresql.conf.sample's)
 #   BENCH_PGPORT=15433       PostgreSQL port (unix socket only)
 #   BENCH_HTTP_PORT=18433    HTTP port, on 127.0.0.1
+#   BENCH_NGINX_PORT=18434   nginx's port in the "cache" scenario, on 127.0.0.1
 #   BENCH_KEEP=0             1 keeps the temporary folder (cluster, logs, raw outputs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +59,7 @@ cd "$(dirname "$0")/.."
 
 here=$PWD
 DEFAULT_SCENARIOS="reference capacity point fixed checkout connections"
-KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health features"
+KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health features cache"
 
 duration=${BENCH_DURATION:-15}
 warmup=${BENCH_WARMUP:-5}
@@ -125,6 +131,7 @@ cc -O2 -Wall -o "$work/openloop" bench/openloop.c
 BG_PID=
 SAMPLER_PID=
 PROBE_PID=
+NGINX_PID=
 cluster_started=0
 cleanup() {
 	local rc=$?
@@ -136,6 +143,7 @@ cleanup() {
 	for pid in $BG_PID $SAMPLER_PID $PROBE_PID; do
 		wait "$pid" 2>/dev/null || true
 	done
+	[ -z "$NGINX_PID" ] || kill "$NGINX_PID" 2>/dev/null || true
 	if [ "$cluster_started" = 1 ] && [ -f "$data/postmaster.pid" ]; then
 		as_postgres "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
 			as_postgres "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -414,6 +422,105 @@ scenario_features() {
 		orders.lua "$order_ids"
 	wrk_header=
 	set_conf ecommerce_api.auth_mode
+}
+
+# last_rps: req/s of the last measured row
+last_rps() {
+	python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["rps"])' "$results"
+}
+
+# ratio_note BASE_RPS TEXT: "x.xx × TEXT" into the last row's notes
+ratio_note() {
+	annotate "$(python3 -c 'import json,sys; print(json.dumps({"note": "%.2f × %s" % (float(sys.argv[1]) / float(sys.argv[2]), sys.argv[3])}))' "$(last_rps)" "$1" "$2")"
+	python3 -c 'import json,sys; print("   " + [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["note"])' "$results"
+}
+
+# track_triggers ENABLE ALWAYS | DISABLE: the change-tracking triggers of every table
+track_triggers() {
+	local t
+	for t in categories products clients addresses bills orders order_details reviews; do
+		q "ALTER TABLE ecommerce_api.$t $1 TRIGGER track_inserts, $1 TRIGGER track_updates,
+			$1 TRIGGER track_deletes, $1 TRIGGER track_truncates" >/dev/null
+	done
+}
+
+# The answer cache against nginx's fixed answer and against itself turned
+# off (ecommerce_api.cache_size = 0), all in one run: only ratios between
+# rows of the same run mean anything on a shared machine.
+scenario_cache() {
+	local nginx_port=${BENCH_NGINX_PORT:-18434} nginx_rps on_rps tag
+	command -v nginx >/dev/null || ensure_packages nginx-light
+	if port_busy "$nginx_port"; then
+		echo "port $nginx_port (BENCH_NGINX_PORT) is in use" >&2; return 1
+	fi
+	mkdir -p "$work/nginx"
+	curl -sf "$base/products/id/1" >"$work/nginx/product.json"
+	cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes $workers;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$nginx_port reuseport;
+		default_type application/json;
+		location / { alias $work/nginx/product.json; }
+	}
+}
+EOF
+	nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' &
+	NGINX_PID=$!
+	sleep 1
+	measure cache "nginx ($workers processes), fixed product JSON, wrk -c$conns" wrk "$work/nginx.wrk" \
+		$((duration / 2)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
+		-s bench/lua/point.lua "http://127.0.0.1:$nginx_port" "$product_ids"
+	nginx_rps=$(last_rps)
+	kill "$NGINX_PID"
+	wait "$NGINX_PID" 2>/dev/null || true
+	NGINX_PID=
+
+	set_conf ecommerce_api.cache_size
+	wrk_run cache "wrk -c$conns, GET /products/id/{1-$product_ids}, cache on" point.lua "$product_ids"
+	ratio_note "$nginx_rps" "nginx's fixed answer (target >= 0.85)"
+	set_conf "ecommerce_api.cache_size = 0"
+	wrk_run cache "wrk -c$conns, GET /products/id/{1-$product_ids}, cache_size = 0" point.lua "$product_ids"
+	ratio_note "$nginx_rps" "nginx's fixed answer (target >= 0.55)"
+	set_conf ecommerce_api.cache_size
+
+	tag=$(curl -sf -D - -o /dev/null "$base/products/id/1" | sed -n 's/^ETag: *//Ip' | tr -d '\r')
+	if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $tag" "$base/products/id/1")" != 304 ]; then
+		echo "no 304 for If-None-Match: $tag" >&2; return 1
+	fi
+	wrk_header="If-None-Match: $tag"
+	wrk_run cache "wrk -c$conns, GET /products/id/1 with a current If-None-Match (304)" point.lua 1
+	wrk_header=
+	ratio_note "$nginx_rps" "nginx's fixed answer"
+
+	wrk_run cache "wrk -c$conns, reference mix, no think time, cache on" mix.lua \
+		"$product_ids" "$client_ids" "$categories"
+	on_rps=$(last_rps)
+	set_conf "ecommerce_api.cache_size = 0"
+	wrk_run cache "wrk -c$conns, reference mix, no think time, cache_size = 0" mix.lua \
+		"$product_ids" "$client_ids" "$categories"
+	ratio_note "$on_rps" "the mix with the cache on"
+
+	# writers: 40% PUT, 30% POST, 30% GET of the same products
+	set_conf ecommerce_api.cache_size
+	wrk_run cache "wrk -c$conns, write-heavy mix (70% writes), cache on" writes.lua \
+		"$product_ids" "$client_ids" "$categories"
+	on_rps=$(last_rps)
+	set_conf "ecommerce_api.cache_size = 0"
+	wrk_run cache "wrk -c$conns, write-heavy mix (70% writes), cache_size = 0" writes.lua \
+		"$product_ids" "$client_ids" "$categories"
+	ratio_note "$on_rps" "the write-heavy mix with the cache on"
+	track_triggers DISABLE
+	wrk_run cache "wrk -c$conns, write-heavy mix (70% writes), cache_size = 0, change-tracking triggers disabled" \
+		writes.lua "$product_ids" "$client_ids" "$categories"
+	ratio_note "$on_rps" "the write-heavy mix with the cache on"
+	track_triggers "ENABLE ALWAYS"
+	set_conf ecommerce_api.cache_size
 }
 
 scenario_capacity() {
