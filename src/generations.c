@@ -59,7 +59,7 @@
  * with it matches only while no such write happened.  Bumping before the
  * commit is visible would break (W1): R could read the bumped g, then take
  * a snapshot that does not see W yet, and keep A without W for ever.
- * t/010_cache_freshness.pl catches exactly that.
+ * test/t/016_cache_freshness.pl catches exactly that.
  *
  * Two-phase commit: COMMIT PREPARED runs in another backend with no
  * callback of ours, so a transaction that changed tracked data cannot be
