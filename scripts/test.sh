@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# make test: install what is missing, build, install, then run the pg_regress
-# and TAP suites (make installcheck) as an unprivileged user.
+# make test: install what is missing, build (warnings are errors), install,
+# then run the pg_regress, isolation and TAP suites as an unprivileged user.
+# Every suite runs even when an earlier one failed; the script fails at the
+# end, after a summary, if any did.
+#
+#   SUITES="regress isolation tap"   the suites to run (default: all three)
+#   REGRESS_TESTS="auth orders"      only these test/sql scripts
+#   PROVE_TESTS="test/t/001_core.pl" only these TAP files
 #
 # PostgreSQL refuses to run as root, so as root the suites run as "postgres"
 # in a copy of the tree that user can write to.
@@ -8,8 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
+SUITES=${SUITES:-regress isolation tap}
+
 ensure_packages
-make -s PG_CONFIG="$PG_CONFIG"
+# COPT is PGXS's hook for extra compiler flags (Makefile.global adds it to
+# CFLAGS): the team's "zero warnings" is enforced, not hoped for.
+make -s PG_CONFIG="$PG_CONFIG" COPT=-Werror
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -21,9 +31,32 @@ else
 	tree=$PWD
 fi
 
-status=0
-as_postgres make -C "$tree" PG_CONFIG="$PG_CONFIG" installcheck ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} || status=$?
-if [ $status -ne 0 ]; then
+# run_suite NAME VARIABLES...: make installcheck with the other suites'
+# variables emptied (PGXS runs a suite only when its variable is set).
+failed=()
+summary=()
+run_suite() {
+	local name=$1 status=0 start=$SECONDS
+	shift
+	echo "=== $name"
+	as_postgres make -C "$tree" PG_CONFIG="$PG_CONFIG" installcheck "$@" || status=$?
+	if [ $status -ne 0 ]; then
+		failed+=("$name")
+		summary+=("$(printf '%-10s FAILED  (%ds)' "$name" $((SECONDS - start)))")
+	else
+		summary+=("$(printf '%-10s ok      (%ds)' "$name" $((SECONDS - start)))")
+	fi
+}
+for suite in $SUITES; do
+	case $suite in
+		regress) run_suite regress ISOLATION= TAP_TESTS= ${REGRESS_TESTS:+REGRESS="$REGRESS_TESTS"} ;;
+		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
+		tap) run_suite tap REGRESS= ISOLATION= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
+		*) echo "unknown suite: $suite (regress, isolation, tap)" >&2; exit 2 ;;
+	esac
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
 	# pg_regress (test/sql) and isolation (test/specs) differences
 	for diffs in "$tree/test/regression.diffs" "$tree/output_iso/regression.diffs"; do
 		[ -f "$diffs" ] && head -n 200 "$diffs"
@@ -35,4 +68,10 @@ if [ $status -ne 0 ]; then
 	# the servers' own complaints (failed requests carry their request id)
 	grep -hE "ERROR|FATAL|PANIC|request .* failed" "$tree"/tmp_check/log/*.log 2>/dev/null | tail -n 40 || true
 fi
-exit $status
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "all suites passed"
