@@ -126,7 +126,7 @@ extern const ApiRoute *eapi_route_at(int index);
 extern int	eapi_route_index(const ApiRoute *route);
 extern RouteMatch eapi_route_lookup(const char *method, const char *path,
 									const ApiRoute **route, char **path_id,
-									StringInfo allow);
+									char **allow);
 
 /* ---- gateway.c ---- */
 

@@ -406,17 +406,12 @@ static void
 route_request(HttpRequest *req, const char *method, const char *url)
 {
 	MemoryContext oldcxt;
-	StringInfoData allow;
 
 	if (req->routed)
 		return;
 	oldcxt = MemoryContextSwitchTo(connection_context);
-	initStringInfo(&allow);
-	req->match = eapi_route_lookup(method, url, &req->route, &req->path_id, &allow);
-	if (req->match == ROUTE_NO_METHOD)
-		req->allow = allow.data;
-	else
-		pfree(allow.data);
+	req->match = eapi_route_lookup(method, url, &req->route, &req->path_id,
+								   &req->allow);
 	req->routed = true;
 	MemoryContextSwitchTo(oldcxt);
 }

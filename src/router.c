@@ -151,7 +151,8 @@ template_matches(const char *template, char **segments, int nsegments,
 /*
  * Collect the routes that match the segments.  Returns the route for the
  * method if there is one; otherwise appends the accepted methods to allow
- * and returns NULL.  *path_matched tells whether any route matched at all.
+ * (set up on its first use: most requests never need it) and returns NULL.
+ * *path_matched tells whether any route matched at all.
  */
 static const ApiRoute *
 match_segments(const char *method, char **segments, int nsegments,
@@ -170,6 +171,8 @@ match_segments(const char *method, char **segments, int nsegments,
 			*path_id = id;
 			return &routes[i];
 		}
+		if (allow->data == NULL)
+			initStringInfo(allow);
 		appendStringInfo(allow, "%s%s", allow->len > 0 ? ", " : "",
 						 routes[i].method);
 	}
@@ -177,22 +180,25 @@ match_segments(const char *method, char **segments, int nsegments,
 }
 
 /*
- * The route of method + path.  *path_id (the {id} segment, when the route
- * has one) and the methods appended to allow (for a 405) are allocated in
- * the caller's memory context, nothing else is left there.
+ * The route of method + path.  Sets *path_id to the {id} segment when the
+ * route has one, and for a 405 *allow to the methods the path accepts (the
+ * Allow header); else they are NULL.  They are the only allocations left in
+ * the caller's memory context: callers keep them for the request's life.
  */
 RouteMatch
 eapi_route_lookup(const char *method, const char *path,
-				  const ApiRoute **route, char **path_id, StringInfo allow)
+				  const ApiRoute **route, char **path_id, char **allow)
 {
 	char	   *copy = pstrdup(path);
 	char	   *parts[MAX_SEGMENTS + 1];
 	char	  **segments = parts;
 	int			n;
 	bool		path_matched;
+	StringInfoData methods = {0};
 
 	*route = NULL;
 	*path_id = NULL;
+	*allow = NULL;
 
 	n = split_path(copy, parts);
 	if (n <= 0)
@@ -211,26 +217,33 @@ eapi_route_lookup(const char *method, const char *path,
 	if (strcmp(segments[0], "order-details") == 0)
 		segments[0] = "order_details";
 
-	*route = match_segments(method, segments, n, path_id, allow, &path_matched);
+	*route = match_segments(method, segments, n, path_id, &methods, &path_matched);
 
 	/* /R/{id} is /R/id/{id} unless /R/{x} is a route of its own */
 	if (!path_matched && n == 2)
 	{
 		char	   *expanded[3] = {segments[0], "id", segments[1]};
 
-		*route = match_segments(method, expanded, 3, path_id, allow,
+		*route = match_segments(method, expanded, 3, path_id, &methods,
 								&path_matched);
 	}
 
-	/* the id outlives the copy: callers keep the route for the request */
+	/* the copy becomes the id, which it holds: one allocation, not two */
 	if (*path_id)
-		*path_id = pstrdup(*path_id);
-	pfree(copy);
+	{
+		memmove(copy, *path_id, strlen(*path_id) + 1);
+		*path_id = copy;
+	}
+	else
+		pfree(copy);
 
-	if (*route)
-		return ROUTE_FOUND;
-	if (!path_matched)
-		return ROUTE_NO_PATH;
-	appendStringInfoString(allow, ", OPTIONS");
-	return ROUTE_NO_METHOD;
+	if (*route == NULL && path_matched)
+	{
+		appendStringInfoString(&methods, ", OPTIONS");
+		*allow = methods.data;
+		return ROUTE_NO_METHOD;
+	}
+	if (methods.data)
+		pfree(methods.data);
+	return *route ? ROUTE_FOUND : ROUTE_NO_PATH;
 }
