@@ -19,6 +19,10 @@
  *	shmem.c		shared memory: per-worker state seen by every worker; the
  *				hooks that also set up the rate limiter's table
  *	metrics.c	GET /metrics, from the counters in shared memory
+ *	generations.c	change generations: shared counters moved after every
+ *				commit that changed the shop's data (triggers, DDL)
+ *	cache.c		the per-worker answer cache and the ETags of GET answers
+ *	cache.h		what the others may use of generations.c and cache.c
  *	ecommerce_api.h	this file: what the files may use of each other
  *
  *-------------------------------------------------------------------------

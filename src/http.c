@@ -441,6 +441,41 @@ route_arguments(struct MHD_Connection *conn, HttpRequest *req,
 	}
 }
 
+/*
+ * A cacheable GET, whose generations eapi_cache_begin has just read, before
+ * the gateway takes the snapshot its answer would be built from (cache.c).
+ * A current If-None-Match is answered 304 and a kept answer is sent as is,
+ * both with no transaction.  Returns the status sent, or 0 when the gateway
+ * must build the answer.
+ */
+static int
+answer_from_cache(struct MHD_Connection *conn, HttpRequest *req,
+				  EapiCacheProbe *probe, const char *request_id,
+				  enum MHD_Result *ret)
+{
+	const ApiRoute *route = req->route;
+	const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+												  MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *kept;
+	size_t		kept_len;
+
+	if (inm && eapi_etag_matches(inm, probe->etag))
+	{
+		eapi_cache_count(EAPI_CACHE_NOT_MODIFIED);
+		*ret = send_cacheable_response(conn, req, MHD_HTTP_NOT_MODIFIED, NULL,
+									   "", 0, request_id, probe->etag);
+		return MHD_HTTP_NOT_MODIFIED;
+	}
+	if (eapi_cache_lookup(probe, &kept, &kept_len))
+	{
+		*ret = send_cacheable_response(conn, req, route->success_status,
+									   answer_content_type(route, route->success_status),
+									   kept, kept_len, request_id, probe->etag);
+		return route->success_status;
+	}
+	return 0;
+}
+
 /* Run and answer a request whose body has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
@@ -481,33 +516,13 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 
 	route_arguments(conn, req, argv);
 
-	/*
-	 * A cacheable GET: its generations are read now, before the gateway
-	 * takes the snapshot its answer would be built from (cache.c).  A
-	 * current If-None-Match is answered 304 and a kept answer is sent as is,
-	 * both with no transaction.
-	 */
 	if (strcmp(method, "GET") == 0 && eapi_cache_begin(route, argv, &probe))
 	{
-		const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-													  MHD_HTTP_HEADER_IF_NONE_MATCH);
-		const char *kept;
-		size_t		kept_len;
+		int			status = answer_from_cache(conn, req, &probe, request_id, &ret);
 
-		if (inm && eapi_etag_matches(inm, probe.etag))
+		if (status != 0)
 		{
-			eapi_cache_count(EAPI_CACHE_NOT_MODIFIED);
-			ret = send_cacheable_response(conn, req, MHD_HTTP_NOT_MODIFIED, NULL,
-										  "", 0, request_id, probe.etag);
-			log_request(method, url, MHD_HTTP_NOT_MODIFIED, req, request_id);
-			return ret;
-		}
-		if (eapi_cache_lookup(&probe, &kept, &kept_len))
-		{
-			ret = send_cacheable_response(conn, req, route->success_status,
-										  answer_content_type(route, route->success_status),
-										  kept, kept_len, request_id, probe.etag);
-			log_request(method, url, route->success_status, req, request_id);
+			log_request(method, url, status, req, request_id);
 			return ret;
 		}
 		cacheable = true;
