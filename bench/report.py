@@ -18,6 +18,43 @@
       dataset, then the main columns) between README.md's
       "<!-- bench table -->" and "<!-- /bench table -->" lines.
 
+The steps of a run that compute figures (run.sh only orchestrates):
+
+  report.py summary RESULTS.jsonl
+      Print the one-line summary of the last record.
+
+  report.py last RESULTS.jsonl KEY
+      Print one value of the last record.
+
+  report.py field KEY
+      Print one value of the JSON object read from stdin (a login's token).
+
+  report.py annotate RESULTS.jsonl KEY=VALUE...
+      Set string values in the last record.
+
+  report.py statuses RESULTS.jsonl WRK_OUTPUT WRK_STDERR
+      Note on the last record the statuses a status-counting wrk pass saw
+      (its BENCHJSON codes) and the first non-2xx answer it printed.
+
+  report.py checkout RESULTS.jsonl BEFORE AFTER ORDERS_NEW LINES_BAD NEGATIVE CONNECTIONS
+      Judge the checkout storm: BEFORE and AFTER are "id:stock:stock+ordered"
+      per hot product; ORDERS_NEW the orders written, LINES_BAD those without
+      lines, NEGATIVE the products with negative stock, CONNECTIONS wrk's
+      (at most one request each in flight at the deadline).
+
+  report.py big-scale PRODUCTS ORDERS SCALE
+      The load_demo_data scale at which products and orders both reach
+      1,000,000, from the counts at SCALE (the demo data grows linearly).
+
+  report.py scale-ratio RESULTS.jsonl DATASET
+      Mark the last record as the large dataset's and set its throughput
+      ratio to the last record marked step=small.
+
+  report.py meta OUT.json KEY=VALUE...
+      Write the run's description for render: the given values (commit,
+      pg_version, workers, scale, dataset, loadavg, duration, warmup) and
+      the machine's (date, cores, CPU model, memory, kernel).
+
 Standard library only.
 """
 
@@ -25,6 +62,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -241,6 +279,141 @@ def add(results, scenario, label, kind, output, cpu_before, cpu_after, time_file
         f.write(json.dumps(rec) + "\n")
 
 
+# ---------------------------------------------------------------- records
+
+def load_records(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def save_records(path, recs):
+    with open(path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in recs)
+
+
+def key_values(pairs):
+    """KEY=VALUE arguments as a dict of strings, in their order."""
+    out = {}
+    for p in pairs:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise SystemExit(f"expected KEY=VALUE, got {p!r}")
+        out[k] = v
+    return out
+
+
+def summary(results):
+    r = load_records(results)[-1]
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"
+    print(f"   {r['rps']:,.0f} req/s  p50 {fmt(r.get('p50'))} ms  p99 {fmt(r.get('p99'))} ms  "
+          f"non-2xx {r.get('non2xx')}  socket errors {r.get('socket_errors')}  "
+          f"server CPU {r['server_cpu']:.0f}%" +
+          (f" ({r['cpu_us_per_req']:.0f} us/request)" if r.get("cpu_us_per_req") else ""))
+
+
+def last(results, key):
+    print(load_records(results)[-1][key])
+
+
+def field(key):
+    print(json.load(sys.stdin)[key])
+
+
+def annotate(results, *pairs):
+    recs = load_records(results)
+    recs[-1].update(key_values(pairs))
+    save_records(results, recs)
+
+
+def statuses(results, out, err):
+    codes, first = {}, ""
+    with open(out) as f:
+        for line in f:
+            if line.startswith("BENCHJSON "):
+                codes = json.loads(line[len("BENCHJSON "):]).get("codes", {})
+    with open(err) as f:
+        for line in f:
+            if line.startswith("first non-2xx answer: "):
+                first = line[len("first non-2xx answer: "):].strip()[:200]
+    recs = load_records(results)
+    recs[-1]["note"] = ("statuses in a 3 s second pass: " +
+                        ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())) +
+                        (f"; first non-2xx: {first}" if first else ""))
+    save_records(results, recs)
+    print("   " + recs[-1]["note"])
+
+
+def checkout(results, before, after, orders_new, lines_bad, neg, conns):
+    def parse(s):
+        return {p.split(":")[0]: (int(p.split(":")[1]), int(p.split(":")[2])) for p in s.split()}
+    b, a = parse(before), parse(after)
+    recs = load_records(results)
+    r = recs[-1]
+    c201 = int(r["codes"].get("201", 0))
+    totals_kept = all(b[k][1] == a[k][1] for k in b)
+    sold = sum(b[k][0] - a[k][0] for k in b)
+    # wrk stops counting at the deadline with up to one request per connection
+    # in flight: those may have committed without their 201 being counted
+    in_flight = int(conns)
+    orders_ok = c201 <= int(orders_new) <= c201 + in_flight
+    ok = totals_kept and int(neg) == 0 and int(lines_bad) == 0 and orders_ok
+    r["conserved"] = ok
+    r["orders_per_s"] = c201 / (r["raw"]["duration_us"] / 1e6)
+    r["conservation"] = (
+        ("stock conserved" if ok else "STOCK NOT CONSERVED") +
+        f" (per product stock + ordered units unchanged: {'yes' if totals_kept else 'NO'}; "
+        f"{sold:,} units sold; stock after: " +
+        ", ".join(f"#{k} {a[k][0]:,}" for k in sorted(a, key=int)) +
+        f"; orders written {int(orders_new):,} vs 201 answers {c201:,} (+ at most {in_flight} "
+        f"in flight at the deadline): {'ok' if orders_ok else 'NO'}; orders without lines "
+        f"{lines_bad}; negative stock {neg})")
+    save_records(results, recs)
+    print("   " + r["conservation"])
+
+
+def big_scale(products, orders, scale):
+    # rows per unit of scale, assuming the demo data grows linearly
+    per_scale = max(1, min(int(products), int(orders)) / int(scale))
+    print(max(2, math.ceil(1000000 / per_scale)))
+
+
+def scale_ratio(results, dataset):
+    recs = load_records(results)
+    small = next(x["rps"] for x in reversed(recs) if x.get("step") == "small")
+    r = recs[-1]
+    r["step"] = "large"
+    r["dataset"] = dataset
+    r["ratio"] = r["rps"] / small if small else None
+    m = re.search(r"(\d+) products, \d+ clients, \d+ categories, (\d+) orders", dataset)
+    if m and (int(m.group(1)) < 1000000 or int(m.group(2)) < 1000000):
+        r["note"] = "WARNING: fewer than 1M products or orders; set BENCH_BIG_SCALE"
+    save_records(results, recs)
+    print(f"   throughput ratio large / scale-1: {r['ratio']:.2f}")
+
+
+META_KEYS = ["date", "commit", "pg_version", "workers", "scale", "dataset", "nproc", "cpu",
+             "mem", "kernel", "loadavg", "duration", "warmup"]
+
+
+def meta(out, *pairs):
+    given = key_values(pairs)
+    facts = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+             "nproc": str(len(os.sched_getaffinity(0))), "cpu": "", "mem": "",
+             "kernel": os.uname().release}
+    with open("/proc/cpuinfo") as f:
+        facts["cpu"] = next((l.split(":", 1)[1].strip() for l in f
+                             if l.startswith("model name")), "")
+    with open("/proc/meminfo") as f:
+        kib = next(int(l.split()[1]) for l in f if l.startswith("MemTotal"))
+    facts["mem"] = f"{kib / 1048576:.0f} GiB RAM"
+    facts.update(given)
+    unknown = set(facts) - set(META_KEYS)
+    if unknown:
+        raise SystemExit(f"unknown meta keys: {', '.join(sorted(unknown))}")
+    with open(out, "w") as f:
+        json.dump({k: facts[k] for k in META_KEYS if k in facts}, f)
+
+
 # ---------------------------------------------------------------- table
 
 def fmt_ms(v):
@@ -378,11 +551,7 @@ def rows_of(results):
 
 
 def render(results_path, meta_path, out_md):
-    results = []
-    with open(results_path) as f:
-        for line in f:
-            if line.strip():
-                results.append(json.loads(line))
+    results = load_records(results_path)
     with open(meta_path) as f:
         meta = json.load(f)
     rows = rows_of(results)
@@ -470,18 +639,29 @@ def readme(latest_md, readme_md):
         f.write(head + "<!-- bench table -->\n" + "\n".join(block) + "\n<!-- /bench table -->" + tail)
 
 
+# name: (function, the argument counts it takes)
+SUBCOMMANDS = {
+    "cpu-snap": (cpu_snap, {2}),
+    "add": (add, {8, 9}),
+    "render": (render, {3}),
+    "readme": (readme, {2}),
+    "summary": (summary, {1}),
+    "last": (last, {2}),
+    "field": (field, {1}),
+    "annotate": (annotate, range(2, 100)),
+    "statuses": (statuses, {3}),
+    "checkout": (checkout, {7}),
+    "big-scale": (big_scale, {3}),
+    "scale-ratio": (scale_ratio, {2}),
+    "meta": (meta, range(1, 100)),
+}
+
+
 def main(argv):
-    if len(argv) >= 3 and argv[0] == "cpu-snap":
-        cpu_snap(argv[1], argv[2])
-    elif len(argv) >= 9 and argv[0] == "add":
-        add(*argv[1:])
-    elif len(argv) == 4 and argv[0] == "render":
-        render(*argv[1:])
-    elif len(argv) == 3 and argv[0] == "readme":
-        readme(*argv[1:])
-    else:
+    if not argv or argv[0] not in SUBCOMMANDS or len(argv) - 1 not in SUBCOMMANDS[argv[0]][1]:
         print(__doc__, file=sys.stderr)
         return 2
+    SUBCOMMANDS[argv[0]][0](*argv[1:])
     return 0
 
 

@@ -2,7 +2,8 @@
 # bench/run.sh [scenario...]: build and install the extension, start a private
 # cluster in a temporary folder, load the demo data, warm up, run the load
 # scenarios, print one table (also written to bench/results/latest.md), and
-# stop everything it started -- also on Ctrl-C.
+# stop everything it started -- also on Ctrl-C.  This script orchestrates;
+# every figure is computed by bench/report.py (its docstring lists the steps).
 #
 # Scenarios (default: all but scale and health):
 #   reference    the reference's Locust scenario: 400 users, spawn 50/s, think 1-3 s
@@ -285,27 +286,7 @@ measure() {
 	[ "$kind" = locust ] || cp "$tag.out" "$out"
 	python3 bench/report.py add "$results" "$scenario" "$label" "$kind" "$out" \
 		"$tag.cpu0" "$tag.cpu1" "$tag.time" "$tag.sample"
-	python3 - "$results" <<'EOF'
-import json, sys
-r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
-fmt = lambda v: "-" if v is None else f"{v:.2f}"
-print(f"   {r['rps']:,.0f} req/s  p50 {fmt(r.get('p50'))} ms  p99 {fmt(r.get('p99'))} ms  "
-      f"non-2xx {r.get('non2xx')}  socket errors {r.get('socket_errors')}  "
-      f"server CPU {r['server_cpu']:.0f}%" +
-      (f" ({r['cpu_us_per_req']:.0f} us/request)" if r.get("cpu_us_per_req") else ""))
-EOF
-}
-
-# annotate JSON: merge into the last record
-annotate() {
-	python3 - "$results" "$1" <<'EOF'
-import json, sys
-path, extra = sys.argv[1], json.loads(sys.argv[2])
-recs = [json.loads(l) for l in open(path) if l.strip()]
-recs[-1].update(extra)
-with open(path, "w") as f:
-    f.writelines(json.dumps(r) + "\n" for r in recs)
-EOF
+	python3 bench/report.py summary "$results"
 }
 
 wrk_header=	# a header wrk_run adds to every request, when set
@@ -316,7 +297,7 @@ wrk_run() {	# wrk_run SCENARIO LABEL SCRIPT ARGS...
 		wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
 		${wrk_header:+-H "$wrk_header"} -s "bench/lua/$script" "$base" "$@"
 	[ "$script" = mix.lua ] || return 0
-	non2xx=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["non2xx"])' "$results")
+	non2xx=$(python3 bench/report.py last "$results" non2xx)
 	[ "$non2xx" -gt 0 ] || return 0
 	# which answers were they?  A short second pass that counts statuses
 	echo "   non-2xx answers: a 3 s pass counting statuses"
@@ -325,24 +306,7 @@ wrk_run() {	# wrk_run SCENARIO LABEL SCRIPT ARGS...
 	BG_PID=$!
 	wait "$BG_PID" || true
 	BG_PID=
-	python3 - "$results" "$work/diag.out" "$work/diag.err" <<'EOF'
-import json, sys
-path, out, err = sys.argv[1:]
-codes, first = {}, ""
-for line in open(out):
-    if line.startswith("BENCHJSON "):
-        codes = json.loads(line[len("BENCHJSON "):]).get("codes", {})
-for line in open(err):
-    if line.startswith("first non-2xx answer: "):
-        first = line[len("first non-2xx answer: "):].strip()[:200]
-recs = [json.loads(l) for l in open(path) if l.strip()]
-recs[-1]["note"] = ("statuses in a 3 s second pass: " +
-                    ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())) +
-                    (f"; first non-2xx: {first}" if first else ""))
-with open(path, "w") as f:
-    f.writelines(json.dumps(r) + "\n" for r in recs)
-print("   " + recs[-1]["note"])
-EOF
+	python3 bench/report.py statuses "$results" "$work/diag.out" "$work/diag.err"
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -403,7 +367,7 @@ scenario_features() {
 	# every demo client's password is demo1234
 	token=$(curl -sf -X POST "$base/api/v1/clients/login" -H 'Content-Type: application/json' \
 		-d "{\"email\": \"$email\", \"password\": \"demo1234\"}" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+		python3 bench/report.py field token)
 
 	wrk_run features "wrk -c$conns, GET /products/id/{1-$product_ids}, rate limit off" point.lua "$product_ids"
 	set_conf "ecommerce_api.rate_limit = 2000000000"
@@ -563,36 +527,7 @@ scenario_checkout() {
 	lines_bad=$(q "SELECT count(*) FROM ecommerce_api.orders o WHERE o.id_key > $max_order
 		AND NOT EXISTS (SELECT 1 FROM ecommerce_api.order_details d WHERE d.order_id = o.id_key)")
 	neg=$(q "SELECT count(*) FROM ecommerce_api.products WHERE stock < 0")
-	python3 - "$results" "$before" "$after" "$orders_new" "$lines_bad" "$neg" "$duration" "$conns" <<'EOF'
-import json, sys
-path, before, after, orders_new, lines_bad, neg, duration, conns = sys.argv[1:]
-def parse(s):
-    return {p.split(":")[0]: (int(p.split(":")[1]), int(p.split(":")[2])) for p in s.split()}
-b, a = parse(before), parse(after)
-recs = [json.loads(l) for l in open(path) if l.strip()]
-r = recs[-1]
-c201 = int(r["codes"].get("201", 0))
-totals_kept = all(b[k][1] == a[k][1] for k in b)
-sold = sum(b[k][0] - a[k][0] for k in b)
-# wrk stops counting at the deadline with up to one request per connection in
-# flight: those may have committed without their 201 being counted
-in_flight = int(conns)
-orders_ok = c201 <= int(orders_new) <= c201 + in_flight
-ok = totals_kept and int(neg) == 0 and int(lines_bad) == 0 and orders_ok
-r["conserved"] = ok
-r["orders_per_s"] = c201 / (r["raw"]["duration_us"] / 1e6)
-r["conservation"] = (
-    ("stock conserved" if ok else "STOCK NOT CONSERVED") +
-    f" (per product stock + ordered units unchanged: {'yes' if totals_kept else 'NO'}; "
-    f"{sold:,} units sold; stock after: " +
-    ", ".join(f"#{k} {a[k][0]:,}" for k in sorted(a, key=int)) +
-    f"; orders written {int(orders_new):,} vs 201 answers {c201:,} (+ at most {in_flight} "
-    f"in flight at the deadline): {'ok' if orders_ok else 'NO'}; orders without lines {lines_bad}; "
-    f"negative stock {neg})")
-with open(path, "w") as f:
-    f.writelines(json.dumps(x) + "\n" for x in recs)
-print("   " + r["conservation"])
-EOF
+	python3 bench/report.py checkout "$results" "$before" "$after" "$orders_new" "$lines_bad" "$neg" "$conns"
 }
 
 scenario_connections() {
@@ -604,19 +539,16 @@ scenario_connections() {
 }
 
 scenario_scale() {
-	local big=${BENCH_BIG_SCALE:-} small_rps products orders per_scale
+	local big=${BENCH_BIG_SCALE:-} products orders
 	log "scale: capacity mix on scale $scale"
 	load_data "$scale"
 	warm
 	wrk_run scale "capacity mix, scale $scale" mix.lua "$product_ids" "$client_ids" "$categories"
-	annotate "$(python3 -c 'import json,sys; print(json.dumps({"step": "small", "dataset": sys.argv[1]}))' "$dataset")"
-	small_rps=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["rps"])' "$results")
+	python3 bench/report.py annotate "$results" step=small "dataset=$dataset"
 	if [ -z "$big" ]; then
 		products=$(q "SELECT count(*) FROM ecommerce_api.products")
 		orders=$(q "SELECT count(*) FROM ecommerce_api.orders")
-		# rows per unit of scale, assuming the demo data grows linearly
-		per_scale=$(python3 -c "print(max(1, min($products, $orders) / $scale))")
-		big=$(python3 -c "import math; print(max(2, math.ceil(1000000 / $per_scale)))")
+		big=$(python3 bench/report.py big-scale "$products" "$orders" "$scale")
 	fi
 	log "scale: loading load_demo_data($big) -- this takes a while"
 	t_load=$(date +%s)
@@ -624,21 +556,7 @@ scenario_scale() {
 	echo "$dataset (loaded in $(( $(date +%s) - t_load )) s)"
 	warm
 	wrk_run scale "capacity mix, scale $big" mix.lua "$product_ids" "$client_ids" "$categories"
-	python3 - "$results" "$small_rps" "$dataset" <<'EOF'
-import json, re, sys
-path, small, dataset = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-recs = [json.loads(l) for l in open(path) if l.strip()]
-r = recs[-1]
-r["step"] = "large"
-r["dataset"] = dataset
-r["ratio"] = r["rps"] / small if small else None
-m = re.search(r"(\d+) products, \d+ clients, \d+ categories, (\d+) orders", dataset)
-if m and (int(m.group(1)) < 1000000 or int(m.group(2)) < 1000000):
-    r["note"] = "WARNING: fewer than 1M products or orders; set BENCH_BIG_SCALE"
-with open(path, "w") as f:
-    f.writelines(json.dumps(x) + "\n" for x in recs)
-print(f"   throughput ratio large / scale-1: {r['ratio']:.2f}")
-EOF
+	python3 bench/report.py scale-ratio "$results" "$dataset"
 }
 
 warm() {
@@ -664,24 +582,9 @@ done
 # ---------------------------------------------------------------- table
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- src sql 2>/dev/null || commit="$commit+dirty"
-python3 - "$work/meta.json" <<EOF
-import json, sys
-json.dump({
-    "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
-    "commit": "$commit",
-    "pg_version": "$(q 'SHOW server_version' | cut -d' ' -f1)",
-    "workers": "$workers",
-    "scale": "$scale",
-    "dataset": """$main_dataset""",
-    "nproc": "$(nproc)",
-    "cpu": """$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')""",
-    "mem": "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)",
-    "kernel": "$(uname -r)",
-    "loadavg": "$loadavg_before",
-    "duration": "$duration",
-    "warmup": "$warmup",
-}, open(sys.argv[1], "w"))
-EOF
+python3 bench/report.py meta "$work/meta.json" "commit=$commit" \
+	"pg_version=$(q 'SHOW server_version' | cut -d' ' -f1)" "workers=$workers" "scale=$scale" \
+	"dataset=$main_dataset" "loadavg=$loadavg_before" "duration=$duration" "warmup=$warmup"
 if [ ! -s "$results" ]; then
 	echo "no scenario produced a result" >&2
 	exit 1
