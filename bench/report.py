@@ -18,6 +18,10 @@
       dataset, then the main columns) between README.md's
       "<!-- bench table -->" and "<!-- /bench table -->" lines.
 
+  report.py docs LATEST.md BENCHMARKS.md
+      Put the whole of LATEST.md but its title between the page's
+      "<!-- bench full -->" and "<!-- /bench full -->" lines.
+
 The steps of a run that compute figures (run.sh only orchestrates):
 
   report.py summary RESULTS.jsonl
@@ -632,11 +636,24 @@ def readme(latest_md, readme_md):
             break
         cells = [c.strip() for c in l.strip().strip("|").split("|")]
         block.append("| " + " | ".join(cells[i] for i in keep) + " |")
-    text = open(readme_md).read()
-    head, rest = text.split("<!-- bench table -->\n", 1)
-    _, tail = rest.split("<!-- /bench table -->", 1)
-    with open(readme_md, "w") as f:
-        f.write(head + "<!-- bench table -->\n" + "\n".join(block) + "\n<!-- /bench table -->" + tail)
+    between_markers(readme_md, "bench table", block)
+
+
+def docs(latest_md, page_md):
+    """The whole of LATEST.md but its title, between a page's bench full markers."""
+    lines = open(latest_md).read().rstrip("\n").split("\n")
+    between_markers(page_md, "bench full", lines[1:])
+
+
+def between_markers(path, name, block):
+    """Replace what stands between path's "<!-- name -->" and "<!-- /name -->" lines."""
+    text = open(path).read()
+    head, rest = text.split(f"<!-- {name} -->\n", 1)
+    _, tail = rest.split(f"<!-- /{name} -->", 1)
+    while block and not block[0].strip():
+        block = block[1:]
+    with open(path, "w") as f:
+        f.write(head + f"<!-- {name} -->\n" + "\n".join(block) + f"\n<!-- /{name} -->" + tail)
 
 
 # name: (function, the argument counts it takes)
@@ -645,6 +662,7 @@ SUBCOMMANDS = {
     "add": (add, {8, 9}),
     "render": (render, {3}),
     "readme": (readme, {2}),
+    "docs": (docs, {2}),
     "summary": (summary, {1}),
     "last": (last, {2}),
     "field": (field, {1}),
