@@ -46,6 +46,9 @@ The steps of a run that compute figures (run.sh only orchestrates):
       lines, NEGATIVE the products with negative stock, CONNECTIONS wrk's
       (at most one request each in flight at the deadline).
 
+  report.py ratio RESULTS.jsonl BASE_RPS TEXT
+      Note on the last record its req/s over BASE_RPS: "x.xx × TEXT".
+
   report.py big-scale PRODUCTS ORDERS SCALE
       The load_demo_data scale at which products and orders both reach
       1,000,000, from the counts at SCALE (the demo data grows linearly).
@@ -375,6 +378,13 @@ def checkout(results, before, after, orders_new, lines_bad, neg, conns):
     print("   " + r["conservation"])
 
 
+
+def ratio(results, base, text):
+    recs = load_records(results)
+    recs[-1]["note"] = "%.2f × %s" % (float(recs[-1]["rps"]) / float(base), text)
+    save_records(results, recs)
+    print("   " + recs[-1]["note"])
+
 def big_scale(products, orders, scale):
     # rows per unit of scale, assuming the demo data grows linearly
     per_scale = max(1, min(int(products), int(orders)) / int(scale))
@@ -669,6 +679,7 @@ SUBCOMMANDS = {
     "annotate": (annotate, range(2, 100)),
     "statuses": (statuses, {3}),
     "checkout": (checkout, {7}),
+    "ratio": (ratio, {3}),
     "big-scale": (big_scale, {3}),
     "scale-ratio": (scale_ratio, {2}),
     "meta": (meta, range(1, 100)),

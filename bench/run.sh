@@ -390,13 +390,12 @@ scenario_features() {
 
 # last_rps: req/s of the last measured row
 last_rps() {
-	python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["rps"])' "$results"
+	python3 bench/report.py last "$results" rps
 }
 
 # ratio_note BASE_RPS TEXT: "x.xx × TEXT" into the last row's notes
 ratio_note() {
-	annotate "$(python3 -c 'import json,sys; print(json.dumps({"note": "%.2f × %s" % (float(sys.argv[1]) / float(sys.argv[2]), sys.argv[3])}))' "$(last_rps)" "$1" "$2")"
-	python3 -c 'import json,sys; print("   " + [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["note"])' "$results"
+	python3 bench/report.py ratio "$results" "$1" "$2"
 }
 
 # track_triggers ENABLE ALWAYS | DISABLE: the change-tracking triggers of every table
