@@ -23,7 +23,7 @@ BEGIN
         SELECT q.id_key INTO v_from FROM ecommerce_api.categories q ORDER BY q.id_key OFFSET v_off LIMIT 1;
         v_off := 0;
     END IF;
-    RETURN (SELECT coalesce(json_agg(ecommerce_api._json_category(c)), '[]')::text
+    RETURN (SELECT coalesce('[' || string_agg(ecommerce_api._json_category_text(c), ', ') || ']', '[]')
               FROM (SELECT * FROM ecommerce_api.categories q
                      WHERE q.id_key >= v_from
                      ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) c);
@@ -37,7 +37,7 @@ DECLARE
     v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT ecommerce_api._json_category(c)::text INTO result
+    SELECT ecommerce_api._json_category_text(c) INTO result
       FROM ecommerce_api.categories c
      WHERE c.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN

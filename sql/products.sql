@@ -23,8 +23,8 @@ BEGIN
         SELECT q.id_key INTO v_from FROM ecommerce_api.products q ORDER BY q.id_key OFFSET v_off LIMIT 1;
         v_off := 0;
     END IF;
-    RETURN (SELECT coalesce(json_agg(page.product), '[]')::text
-              FROM (SELECT ecommerce_api._json_product(p, c) AS product
+    RETURN (SELECT coalesce('[' || string_agg(page.product, ', ') || ']', '[]')
+              FROM (SELECT ecommerce_api._json_product_text(p, c) AS product
                       FROM (SELECT * FROM ecommerce_api.products q
                              WHERE q.id_key >= v_from
                              ORDER BY q.id_key OFFSET v_off LIMIT ecommerce_api._page_limit(lim)) p
@@ -40,9 +40,9 @@ DECLARE
     v_id   numeric := ecommerce_api._path_id(id);
     result text;
 BEGIN
-    SELECT ecommerce_api._json_product_with(p,
-               (SELECT ecommerce_api._json_category(c) FROM ecommerce_api.categories c
-                 WHERE c.id_key = p.category_id))::text INTO result
+    SELECT ecommerce_api._json_product_text_with(p,
+               (SELECT ecommerce_api._json_category_text(c) FROM ecommerce_api.categories c
+                 WHERE c.id_key = p.category_id)) INTO result
       FROM ecommerce_api.products p
      WHERE p.id_key = ecommerce_api._bigint(v_id);
     IF result IS NULL THEN
@@ -70,7 +70,7 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     RETURN (
-        SELECT coalesce(json_agg(ecommerce_api._json_product(p, c) ORDER BY page.n), '[]')::text
+        SELECT coalesce('[' || string_agg(ecommerce_api._json_product_text(p, c), ', ' ORDER BY page.n) || ']', '[]')
           FROM unnest(ARRAY(
                    SELECT q.id_key
                      FROM ecommerce_api.products q
