@@ -39,8 +39,10 @@ BEGIN
 END
 $$;
 
+-- the primary key, even on a small table (see api_products_get)
 CREATE FUNCTION ecommerce_api.api_orders_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_id   numeric := ecommerce_api._path_id(id);

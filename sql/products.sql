@@ -33,8 +33,12 @@ BEGIN
 END
 $$;
 
+-- Point reads walk the primary key: on a small table (the demo's 100 products)
+-- the planner prefers a sequential scan, which reads and tests every row on
+-- each call (callgrind: 250k -> 209k instructions per call with the index).
 CREATE FUNCTION ecommerce_api.api_products_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_id   numeric := ecommerce_api._path_id(id);

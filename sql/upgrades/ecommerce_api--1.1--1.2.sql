@@ -116,6 +116,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION ecommerce_api.api_categories_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_id   numeric := ecommerce_api._path_id(id);
@@ -161,6 +162,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION ecommerce_api.api_products_get(id text) RETURNS text
 LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_id   numeric := ecommerce_api._path_id(id);
@@ -211,3 +213,11 @@ BEGIN
           LEFT JOIN ecommerce_api.categories c ON c.id_key = p.category_id);
 END
 $$;
+
+-- point reads walk the primary key, even on a small table
+ALTER FUNCTION ecommerce_api.api_addresses_get(text) SET enable_seqscan = off;
+ALTER FUNCTION ecommerce_api.api_bills_get(text) SET enable_seqscan = off;
+ALTER FUNCTION ecommerce_api.api_clients_get(text) SET enable_seqscan = off;
+ALTER FUNCTION ecommerce_api.api_order_details_get(text) SET enable_seqscan = off;
+ALTER FUNCTION ecommerce_api.api_orders_get(text) SET enable_seqscan = off;
+ALTER FUNCTION ecommerce_api.api_reviews_get(text) SET enable_seqscan = off;
