@@ -428,8 +428,9 @@ http {
 	keepalive_requests 1000000;
 	server {
 		listen 127.0.0.1:$nginx_port reuseport;
+		root $work/nginx;
 		default_type application/json;
-		location / { alias $work/nginx/product.json; }
+		location / { try_files /product.json =404; }
 	}
 }
 EOF
@@ -440,6 +441,9 @@ EOF
 		$((duration / 2)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
 		-s bench/lua/point.lua "http://127.0.0.1:$nginx_port" "$product_ids"
 	nginx_rps=$(last_rps)
+	if [ "$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["non2xx"])' "$results")" != 0 ]; then
+		echo "nginx answered errors: see $work/nginx/error.log" >&2; return 1
+	fi
 	kill "$NGINX_PID"
 	wait "$NGINX_PID" 2>/dev/null || true
 	NGINX_PID=
