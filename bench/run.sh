@@ -441,7 +441,7 @@ EOF
 		$((duration / 2)) wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
 		-s bench/lua/point.lua "http://127.0.0.1:$nginx_port" "$product_ids"
 	nginx_rps=$(last_rps)
-	if [ "$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["non2xx"])' "$results")" != 0 ]; then
+	if [ "$(python3 bench/report.py last "$results" non2xx)" != 0 ]; then
 		echo "nginx answered errors: see $work/nginx/error.log" >&2; return 1
 	fi
 	kill "$NGINX_PID"

@@ -379,6 +379,8 @@ note_row_buckets(int table, Relation rel, Tuplestorestate *rows)
 		note_bucket(table, eapi_generation_bucket(DatumGetInt64(id)));
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	/* leave pointer 0 active, as we found it, for any other reader */
+	tuplestore_select_read_pointer(rows, 0);
 }
 
 /*
