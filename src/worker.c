@@ -26,6 +26,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "ecommerce_api.h"
@@ -36,8 +37,11 @@ PG_MODULE_MAGIC;
 /* Seconds the postmaster waits before restarting a worker that died. */
 #define WORKER_RESTART_SECONDS	1
 
-/* How long a worker that cannot listen waits before it tries again. */
-#define LISTEN_RETRY_MS			5000
+/*
+ * A worker that cannot start (no such database or role, an address it
+ * cannot listen on) tries again after 1 s, then 2, 4, ... up to this.
+ */
+#define MAX_RETRY_SECONDS		60
 
 int			eapi_worker_number = 0;
 
@@ -131,32 +135,117 @@ reload_settings_if_asked(void)
 	}
 }
 
-/*
- * Open the HTTP server, retrying while the port is taken: a clear log line
- * and a wait, not an exit, so a busy port does not become a restart loop.
- */
-static void
-start_http_server(void)
+/* Seconds to wait after failures in a row: 0, then 1, 2, 4 ... MAX_RETRY_SECONDS. */
+static int
+retry_delay(int failures)
 {
-	int			attempts = 0;
+	if (failures <= 0)
+		return 0;
+	return Min(1 << Min(failures - 1, 6), MAX_RETRY_SECONDS);
+}
 
-	while (!eapi_http_start(eapi_worker_number))
+/* Wait, answering shutdown and reload meanwhile. */
+static void
+wait_seconds(int seconds)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), seconds * 1000);
+
+	for (;;)
 	{
-		if (attempts++ == 0)
-			ereport(WARNING,
-					(errmsg("ecommerce_api worker %d cannot serve HTTP yet; retrying every %d s",
-							eapi_worker_number, LISTEN_RETRY_MS / 1000)));
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 LISTEN_RETRY_MS, PG_WAIT_EXTENSION);
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		exit_if_asked();
 		reload_settings_if_asked();
 	}
-	if (attempts > 0)
+}
+
+/* What a failing connection attempt adds to its FATAL: which settings, and when again. */
+typedef struct ConnectAttempt
+{
+	int			failures;		/* before this attempt */
+} ConnectAttempt;
+
+static void
+connect_error_context(void *arg)
+{
+	ConnectAttempt *attempt = arg;
+
+	errcontext("ecommerce_api worker %d connecting to ecommerce_api.database = '%s' as ecommerce_api.role = '%s' (empty: the bootstrap superuser); attempt %d, the next in %d s",
+			   eapi_worker_number, eapi_database, eapi_role,
+			   attempt->failures + 1, retry_delay(attempt->failures + 1) + WORKER_RESTART_SECONDS);
+}
+
+/*
+ * Connect to ecommerce_api.database as ecommerce_api.role.  When that fails
+ * (no such database or role, too many connections) the worker exits with a
+ * FATAL, whose context names the settings, and the postmaster starts it
+ * again after bgw_restart_time, which is fixed at registration.  So the
+ * back-off is here: a worker whose previous starts failed (counted in shared
+ * memory, which outlives it) waits 1 s, 2 s, 4 s ... up to a minute before
+ * it tries again, instead of a tight loop of log lines.
+ */
+static void
+connect_database(void)
+{
+	ConnectAttempt attempt;
+	ErrorContextCallback callback;
+
+	attempt.failures = eapi_shmem_start_attempt(eapi_worker_number);
+	wait_seconds(retry_delay(attempt.failures));
+
+	callback.callback = connect_error_context;
+	callback.arg = &attempt;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	BackgroundWorkerInitializeConnection(eapi_database,
+										 eapi_role[0] ? eapi_role : NULL, 0);
+	error_context_stack = callback.previous;
+}
+
+/*
+ * An invalid ecommerce_api.port is not listened on at all (nor is the
+ * default port in its place): wait for shutdown.  The log said why at start
+ * (settings.c); only a restart can change the port.
+ */
+static void
+idle_without_port(void)
+{
+	ereport(LOG,
+			(errmsg("ecommerce_api worker %d is not listening: %s",
+					eapi_worker_number, eapi_settings_problem())));
+	for (;;)
+		wait_seconds(3600);
+}
+
+/*
+ * Open the HTTP server.  When the address cannot be listened on, the reason
+ * and its hint are logged (http.c) and the worker stays alive and tries
+ * again after 1 s, 2 s, 4 s ... up to a minute: exiting would have the
+ * postmaster restart it every bgw_restart_time, a tight loop, and a port
+ * taken by another process may well be freed.
+ */
+static void
+start_http_server(void)
+{
+	int			failures = 0;
+
+	if (eapi_port_is_invalid())
+		idle_without_port();
+	while (!eapi_http_start(eapi_worker_number))
+	{
+		failures++;
 		ereport(LOG,
-				(errmsg("ecommerce_api worker %d is now serving on port %d",
-						eapi_worker_number, eapi_port)));
+				(errmsg("ecommerce_api worker %d cannot serve HTTP (attempt %d); trying again in %d s",
+						eapi_worker_number, failures, retry_delay(failures))));
+		wait_seconds(retry_delay(failures));
+	}
+	eapi_shmem_set_serving(true);
+	eapi_log_effective_settings(eapi_worker_number);
 }
 
 void
@@ -172,8 +261,8 @@ eapi_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(eapi_database,
-										 eapi_role[0] ? eapi_role : NULL, 0);
+	eapi_shmem_worker_attach(eapi_worker_number);
+	connect_database();
 
 	snprintf(appname, sizeof(appname), "ecommerce_api worker %d", eapi_worker_number);
 	SetConfigOption("application_name", appname, PGC_USERSET, PGC_S_SESSION);
@@ -190,7 +279,6 @@ eapi_worker_main(Datum main_arg)
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	eapi_shmem_worker_attach(eapi_worker_number);
 	eapi_cache_stats_attach(eapi_worker_number);
 	raise_open_file_limit();
 	tune_malloc();

@@ -24,19 +24,20 @@ is($res->{status}, 503, 'API route before CREATE EXTENSION answers 503');
 like($res->{json}{detail}, qr/ecommerce_api/, '503 detail names the missing extension');
 
 $res = $api->request('GET', '/health_check/');
-is($res->{status}, 200, 'health check works without the extension');
+is($res->{status}, 503, 'health check answers without the extension: 503, the API cannot serve');
+is($res->{json}{status}, 'unhealthy', '... unhealthy');
+like($res->{json}{checks}{api}{detail}, qr/CREATE EXTENSION/, '... saying why');
 
-# --- health JSON shape
+# --- health JSON shape: the reference's, unhealthy or not
 my $h = $res->{json};
 is_deeply([ sort keys %$h ], [qw(checks status timestamp)], 'health top-level keys');
-like($h->{status}, qr/^(healthy|warning|critical)$/, 'health status value');
 like($h->{timestamp}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/, 'health timestamp is ISO-8601');
 is($h->{checks}{database}{status}, 'up', 'database is up');
 ok($h->{checks}{database}{latency_ms} >= 0, 'database latency reported');
 is_deeply($h->{checks}{database}{thresholds}, { warning_ms => 100, critical_ms => 500 },
 	'database thresholds');
 my $pool = $h->{checks}{db_pool};
-is($pool->{size}, 1, 'pool size = configured workers');
+is($pool->{size}, 1, 'pool size = running workers');
 is($pool->{total_capacity}, 1, 'pool capacity = workers');
 is($pool->{overflow}, 0, 'no overflow');
 is($pool->{checked_in} + $pool->{checked_out}, 1, 'checked in + out = size');
@@ -56,6 +57,9 @@ is_deeply([ sort map { lc } split /,\s*/, $res->{headers}{'access-control-expose
 
 # --- CREATE EXTENSION while serving: 200 without a restart
 $node->safe_psql('postgres', 'CREATE EXTENSION ecommerce_api CASCADE');
+$res = $api->request('GET', '/health_check/');
+is($res->{status}, 200, 'health check: 200 once the extension is there');
+like($res->{json}{status}, qr/^(healthy|warning|critical)$/, 'health status value');
 $res = $api->request('GET', '/categories/');
 is($res->{status}, 200, 'after CREATE EXTENSION the API answers 200');
 is($res->{content}, '[]', 'empty list');

@@ -194,14 +194,14 @@ ecommerce_api.port = $port
 ecommerce_api.workers = 1
 EOC
 $busy->start;
-ok($busy->wait_for_log(qr/could not listen on 127\.0\.0\.1:$port/), 'busy port logged clearly');
+ok($busy->wait_for_log(qr/cannot listen on 127\.0\.0\.1:$port .*Address already in use/), 'busy port logged clearly');
 my $first = EcommerceApi::worker_pids($busy)->{'ecommerce_api worker 1'};
 sleep 6;
 is(EcommerceApi::worker_pids($busy)->{'ecommerce_api worker 1'}, $first,
 	'worker waits for the port instead of crash-looping');
 close $squatter;
 my $api2 = EcommerceApi->new(port => $port);
-ok($api2->wait_ready(30), 'serves once the port is free');
+ok($api2->wait_ready(30, 1), 'serves once the port is free');
 $busy->stop('fast');
 
 done_testing();

@@ -44,7 +44,7 @@ EOC
 	$node->safe_psql('postgres', 'CREATE EXTENSION ecommerce_api CASCADE')
 	  if $opt{create_extension} // 1;
 	my $api = EcommerceApi->new(port => $port, node => $node);
-	$api->wait_ready;
+	$api->wait_ready(undef, !($opt{create_extension} // 1));
 	return ($node, $api);
 }
 
@@ -59,15 +59,17 @@ sub new
 sub port { $_[0]{port} }
 sub url { "http://127.0.0.1:$_[0]{port}$_[1]" }
 
-# Wait until the workers answer the health check (bounded).
+# Wait until the workers answer the health check healthy (bounded); with
+# $unhealthy_ok, until they answer it at all (503 is what it says while the
+# API cannot serve, e.g. before CREATE EXTENSION).
 sub wait_ready
 {
-	my ($self, $timeout) = @_;
+	my ($self, $timeout, $unhealthy_ok) = @_;
 	my $deadline = time + ($timeout // 60);
 	while (time < $deadline)
 	{
 		my $res = HTTP::Tiny->new(timeout => 2)->get($self->url('/health_check/'));
-		return 1 if $res->{status} == 200;
+		return 1 if $res->{status} == 200 || ($unhealthy_ok && $res->{status} == 503);
 		sleep 0.1;
 	}
 	return 0;

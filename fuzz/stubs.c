@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * stubs.c
+ *		The few backend functions the fuzzed files call, for a process that
+ *		is not a backend.
+ *
+ * The fuzz targets link src/wire.c and src/router.c, compiled exactly as for
+ * the server, against libpgcommon (the frontend build of palloc, StringInfo,
+ * PostgreSQL's JSON parser and encoding tables).  What libpgcommon lacks is
+ * here, kept as close as possible to what the backend does:
+ * pg_verify_mbstr runs the very verifier the backend's does
+ * (pg_encoding_verifymbstr, the encoding's mbverifystr); the database
+ * encoding is UTF8; escape_json follows utils/adt/json.c's rules.  Anything
+ * that would raise an ERROR aborts, which the fuzzer reports as a crash: no
+ * function under test may raise on bad input.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "mb/pg_wchar.h"
+#include "utils/json.h"
+
+int
+GetDatabaseEncoding(void)
+{
+	return PG_UTF8;
+}
+
+bool
+pg_verify_mbstr(int encoding, const char *mbstr, int len, bool noError)
+{
+	if (!noError)
+		abort();				/* an ERROR in a check: a bug */
+	return pg_encoding_verifymbstr(encoding, mbstr, len) == len;
+}
+
+void
+escape_json(StringInfo buf, const char *str)
+{
+	appendStringInfoCharMacro(buf, '"');
+	for (const char *p = str; *p; p++)
+	{
+		switch (*p)
+		{
+			case '\b':
+				appendStringInfoString(buf, "\\b");
+				break;
+			case '\f':
+				appendStringInfoString(buf, "\\f");
+				break;
+			case '\n':
+				appendStringInfoString(buf, "\\n");
+				break;
+			case '\r':
+				appendStringInfoString(buf, "\\r");
+				break;
+			case '\t':
+				appendStringInfoString(buf, "\\t");
+				break;
+			case '"':
+				appendStringInfoString(buf, "\\\"");
+				break;
+			case '\\':
+				appendStringInfoString(buf, "\\\\");
+				break;
+			default:
+				if ((unsigned char) *p < ' ')
+					appendStringInfo(buf, "\\u%04x", (int) *p);
+				else
+					appendStringInfoCharMacro(buf, *p);
+				break;
+		}
+	}
+	appendStringInfoCharMacro(buf, '"');
+}
