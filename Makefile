@@ -4,6 +4,7 @@
 #   make install      install them into the PostgreSQL found by pg_config
 #   make test         install what is missing (apt), build, install, and run
 #                     make installcheck as an unprivileged user (see .ci/run)
+#   make fuzz         fuzz for FUZZ_SECONDS per target (fuzz/, test/t/022)
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
 #   make demo-stop    stop it
 #
@@ -23,7 +24,8 @@ OBJS = \
 	src/ratelimit.o \
 	src/connections.o \
 	src/generations.o \
-	src/cache.o
+	src/cache.o \
+	src/wire.o
 
 EXTENSION = ecommerce_api
 PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"
@@ -89,7 +91,7 @@ include $(PGXS)
 PROVE_TESTS ?= test/t/*.pl
 PROVE_FLAGS += -I $(abspath $(srcdir))/test/t
 
-$(OBJS): src/ecommerce_api.h src/cache.h
+$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.
@@ -100,9 +102,18 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test demo demo-stop
+.PHONY: test demo demo-stop fuzz
 test:
 	bash scripts/test.sh
+
+# Fuzzing, long: every coverage-guided target of fuzz/ for FUZZ_SECONDS each,
+# then the end-to-end mutation fuzzer (test/t/022_http_fuzz.pl) for as long,
+# up to 300000 requests.  make test runs both briefly.
+FUZZ_SECONDS ?= 600
+fuzz:
+	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) run FUZZ_SECONDS=$(FUZZ_SECONDS)
+	EAPI_FUZZ_SECONDS=$(FUZZ_SECONDS) EAPI_FUZZ_REQUESTS=300000 \
+		SUITES=tap PROVE_TESTS=test/t/022_http_fuzz.pl bash scripts/test.sh
 
 demo:
 	bash scripts/demo.sh start

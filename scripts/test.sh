@@ -8,13 +8,21 @@
 #   REGRESS_TESTS="auth orders"      only these test/sql scripts
 #   PROVE_TESTS="test/t/001_core.pl" only these TAP files
 #
+# The "fuzz" suite is the short run of the coverage-guided fuzz targets
+# (fuzz/, make -C fuzz check); make fuzz runs them long.  It is left out when
+# only some tests were asked for (REGRESS_TESTS, PROVE_TESTS) and SUITES not.
+#
 # PostgreSQL refuses to run as root, so as root the suites run as "postgres"
 # in a copy of the tree that user can write to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-SUITES=${SUITES:-regress isolation tap}
+if [ -n "${REGRESS_TESTS:-}${PROVE_TESTS:-}" ]; then
+	SUITES=${SUITES:-regress isolation tap}
+else
+	SUITES=${SUITES:-regress isolation tap fuzz}
+fi
 
 ensure_packages
 # COPT is PGXS's hook for extra compiler flags (Makefile.global adds it to
@@ -47,12 +55,25 @@ run_suite() {
 		summary+=("$(printf '%-10s ok      (%ds)' "$name" $((SECONDS - start)))")
 	fi
 }
+# run_fuzz: every fuzz target over its seeds and a bounded number of mutations
+run_fuzz() {
+	local status=0 start=$SECONDS
+	echo "=== fuzz"
+	make -s -C fuzz PG_CONFIG="$PG_CONFIG" check || status=$?
+	if [ $status -ne 0 ]; then
+		failed+=(fuzz)
+		summary+=("$(printf '%-10s FAILED  (%ds)' fuzz $((SECONDS - start)))")
+	else
+		summary+=("$(printf '%-10s ok      (%ds)' fuzz $((SECONDS - start)))")
+	fi
+}
 for suite in $SUITES; do
 	case $suite in
 		regress) run_suite regress ISOLATION= TAP_TESTS= ${REGRESS_TESTS:+REGRESS="$REGRESS_TESTS"} ;;
 		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
 		tap) run_suite tap REGRESS= ISOLATION= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
-		*) echo "unknown suite: $suite (regress, isolation, tap)" >&2; exit 2 ;;
+		fuzz) run_fuzz ;;
+		*) echo "unknown suite: $suite (regress, isolation, tap, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

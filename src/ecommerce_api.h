@@ -61,6 +61,27 @@ typedef enum EapiAuthMode
 extern int	eapi_auth_mode;
 
 extern void eapi_define_settings(void);
+extern const char *eapi_settings_problem(void);
+extern bool eapi_port_is_invalid(void);
+extern void eapi_log_effective_settings(int worker_number);
+
+/*
+ * Settings whose invalid value at server start makes the API refuse to
+ * serve (settings.c): ratelimit.c's trusted_proxies reports its own.
+ */
+typedef enum EapiCheckedSetting
+{
+	EAPI_CHECKED_PORT,
+	EAPI_CHECKED_AUTH_MODE,
+	EAPI_CHECKED_CORS,
+	EAPI_CHECKED_TRUSTED_PROXIES,
+	EAPI_NUM_CHECKED_SETTINGS
+} EapiCheckedSetting;
+
+extern char *eapi_raw_setting(const char *name);
+extern void eapi_setting_invalid(EapiCheckedSetting which, const char *name,
+								 const char *value, const char *why, const char *fix);
+extern void eapi_setting_valid(EapiCheckedSetting which);
 
 /* ---- shmem.c ---- */
 #define EAPI_LATENCY_BUCKETS	12
@@ -69,6 +90,9 @@ extern const double eapi_latency_bounds_ms[EAPI_LATENCY_BUCKETS];
 
 extern void eapi_shmem_init(void);
 extern void eapi_shmem_worker_attach(int worker_number);
+extern int	eapi_shmem_start_attempt(int worker_number);
+extern void eapi_shmem_set_serving(bool serving);
+extern int	eapi_shmem_serving_workers(void);
 extern void eapi_shmem_set_busy(bool busy);
 extern int	eapi_shmem_busy_workers(void);
 extern void eapi_shmem_count_answer(int route_index, int status, double elapsed_ms);
@@ -99,7 +123,9 @@ typedef enum RouteKind
 {
 	ROUTE_SQL,					/* calls ecommerce_api.<function>(text, ...) */
 	ROUTE_HEALTH,				/* GET /health_check/ */
-	ROUTE_METRICS				/* GET /metrics, no transaction */
+	ROUTE_METRICS,				/* GET /metrics, no transaction */
+	ROUTE_LIVE,					/* GET /live, no transaction */
+	ROUTE_READY					/* GET /ready */
 } RouteKind;
 
 typedef struct ApiRoute
@@ -166,6 +192,7 @@ typedef struct EapiRateVerdict
 } EapiRateVerdict;
 
 extern void eapi_rate_limit_define_settings(void);
+extern void eapi_rate_limit_describe(StringInfo out);
 extern void eapi_rate_limit_shmem_request(void);
 extern void eapi_rate_limit_shmem_startup(void);
 extern bool eapi_rate_limit_request(struct MHD_Connection *conn, const char *method,

@@ -60,8 +60,8 @@
 
 /* A route's arguments, and before them authorize()'s route and token. */
 #define ROUTE_PLAN_ARGS	(EAPI_MAX_ROUTE_ARGS + 2)
-/* ... or the health check's twelve values */
-#define HEALTH_PLAN_ARGS	12
+/* ... or the health check's fifteen values */
+#define HEALTH_PLAN_ARGS	15
 #define MAX_PLAN_ARGS	Max(ROUTE_PLAN_ARGS, HEALTH_PLAN_ARGS)
 
 /* How often a request that lost a serialization or deadlock race is rerun. */
@@ -209,6 +209,8 @@ run_text_plan(SPIPlanPtr plan, const char *const *argv, int nargs,
 	bool		isnull;
 	int			rc;
 
+	if (nargs > MAX_PLAN_ARGS)
+		elog(ERROR, "too many arguments for a kept plan: %d", nargs);
 	for (int i = 0; i < nargs; i++)
 	{
 		nulls[i] = argv[i] ? ' ' : 'n';
@@ -241,9 +243,66 @@ health_level(double value, double warning, double critical)
 	return "healthy";
 }
 
+static char *extension_unready_reason(void);
+static void forget_extension_state(Datum arg, int cacheid, uint32 hashvalue);
+
+/*
+ * Why this node cannot serve the API, as a 503's detail, or NULL when it
+ * can: a setting found invalid at start, or the extension missing or at
+ * another version than this library's.  Looking at the extension costs a
+ * catalog scan, so it is only done while it was not ready, or after a change
+ * to pg_proc (see forget_extension_state).  In a transaction.
+ */
+static char *
+api_unready_reason(void)
+{
+	const char *settings = eapi_settings_problem();
+	char	   *unready = NULL;
+
+	if (!extension_watch_registered)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, forget_extension_state, (Datum) 0);
+		extension_watch_registered = true;
+	}
+	/* see DDL committed since the last request before deciding */
+	AcceptInvalidationMessages();
+	if (!extension_ready)
+	{
+		unready = extension_unready_reason();
+		extension_ready = (unready == NULL);
+	}
+	if (settings)
+		return pstrdup(settings);
+	return unready;
+}
+
+/*
+ * GET /ready: 200 when this node can serve the API, else 503 saying why
+ * (Kubernetes' readiness probe, PostgREST's /ready).
+ */
+static void
+run_ready(MemoryContext result_context, ApiResult *result)
+{
+	char	   *unready = api_unready_reason();
+	MemoryContext oldcxt = MemoryContextSwitchTo(result_context);
+
+	if (unready)
+		set_error(result, 503, unready);
+	else
+	{
+		result->status = 200;
+		appendStringInfoString(&result->body, "{\"status\":\"ready\"}");
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /*
  * GET /health_check/: the database's latency (a round trip through the
- * executor) and the "pool", which is the set of HTTP workers.
+ * executor), the "pool", which is the set of HTTP workers, and whether the
+ * API can serve at all.  Its shape is the reference's, with the "api" check
+ * added; it is "unhealthy", with a 503, when the API cannot serve (see
+ * api_unready_reason) or fewer workers serve than are configured.  The pool
+ * counts the workers that are actually serving.
  */
 static void
 run_health(MemoryContext result_context, ApiResult *result)
@@ -252,8 +311,10 @@ run_health(MemoryContext result_context, ApiResult *result)
 	long		secs;
 	int			usecs;
 	double		latency_ms;
-	int			size = eapi_workers;
-	int			busy = eapi_shmem_busy_workers();
+	int			size = eapi_shmem_serving_workers();
+	int			busy = Min(eapi_shmem_busy_workers(), size);
+	char	   *unready = api_unready_reason();
+	char		configured_text[16];
 	double		utilization = size > 0 ? 100.0 * busy / size : 0.0;
 	const char *db_health;
 	const char *pool_health;
@@ -286,12 +347,15 @@ run_health(MemoryContext result_context, ApiResult *result)
 			"    'db_pool', pg_catalog.json_build_object("
 			"      'health', $4, 'size', $5::int, 'checked_in', $6::int,"
 			"      'checked_out', $7::int, 'overflow', 0,"
-			"      'total_capacity', $5::int, 'utilization_percent', $8::numeric,"
+			"      'total_capacity', $15::int, 'utilization_percent', $8::numeric,"
 			"      'thresholds', pg_catalog.json_build_object("
 			"        'warning_percent', 70.0, 'critical_percent', 90.0)),"
 			"    'answer_cache', pg_catalog.json_build_object("
 			"      'enabled', $9::boolean, 'size_kb_per_worker', $10::int,"
-			"      'bytes', $11::bigint, 'entries', $12::bigint)))::text",
+			"      'bytes', $11::bigint, 'entries', $12::bigint),"
+			"    'api', pg_catalog.json_build_object("
+			"      'status', $13, 'detail', $14, 'workers_running', $5::int,"
+			"      'workers_configured', $15::int)))::text",
 			HEALTH_PLAN_ARGS);
 
 	start = GetCurrentTimestamp();
@@ -302,9 +366,15 @@ run_health(MemoryContext result_context, ApiResult *result)
 
 	db_health = health_level(latency_ms, LATENCY_WARNING_MS, LATENCY_CRITICAL_MS);
 	pool_health = health_level(utilization, POOL_WARNING_PERCENT, POOL_CRITICAL_PERCENT);
+	if (size < eapi_workers)
+		pool_health = "critical";
 	status = strcmp(db_health, "critical") == 0 || strcmp(pool_health, "critical") == 0 ? "critical" :
 		strcmp(db_health, "warning") == 0 || strcmp(pool_health, "warning") == 0 ? "warning" :
 		"healthy";
+	if (unready == NULL && size < eapi_workers)
+		unready = psprintf("%d of %d workers are serving", size, eapi_workers);
+	if (unready)
+		status = "unhealthy";
 
 	snprintf(latency_text, sizeof(latency_text), "%.2f", latency_ms);
 	snprintf(size_text, sizeof(size_text), "%d", size);
@@ -329,9 +399,13 @@ run_health(MemoryContext result_context, ApiResult *result)
 	argv[9] = cache_size_text;
 	argv[10] = cache_bytes_text;
 	argv[11] = cache_entries_text;
+	argv[12] = unready ? "down" : "up";
+	argv[13] = unready;
+	snprintf(configured_text, sizeof(configured_text), "%d", eapi_workers);
+	argv[14] = configured_text;
 
 	run_text_plan(health_plan, argv, HEALTH_PLAN_ARGS, true, result_context, &result->body);
-	result->status = 200;
+	result->status = unready ? 503 : 200;
 }
 
 /* ----------------------------------------------------------------------
@@ -587,23 +661,12 @@ static void
 run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
 			  bool read_only, MemoryContext request_context, ApiResult *result)
 {
-	char	   *unready = NULL;
+	char	   *unready;
 	KeptAnswer *kept = NULL;
 	uint64		generation;
 
-	if (!extension_watch_registered)
-	{
-		CacheRegisterSyscacheCallback(PROCOID, forget_extension_state, (Datum) 0);
-		extension_watch_registered = true;
-	}
-	/* see DDL committed since the last request before deciding */
-	AcceptInvalidationMessages();
+	unready = api_unready_reason();
 	generation = catalog_generation;
-	if (!extension_ready)
-	{
-		unready = extension_unready_reason();
-		extension_ready = (unready == NULL);
-	}
 	if (unready == NULL && route->same_answer)
 		kept = kept_answer(route);
 	if (unready)
@@ -669,6 +732,8 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 
 		if (route->kind == ROUTE_HEALTH)
 			run_health(request_context, result);
+		else if (route->kind == ROUTE_READY)
+			run_ready(request_context, result);
 		else
 			run_sql_route(route, argv, token, read_only, request_context, result);
 

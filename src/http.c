@@ -39,9 +39,13 @@
 
 #include "ecommerce_api.h"
 #include "cache.h"
+#include "wire.h"
 
 #define LISTEN_BACKLOG			4096
 #define MAX_REQUEST_ID_LENGTH	128
+
+/* What a malformed bearer token is replaced with: a token that never verifies. */
+#define MALFORMED_TOKEN			"malformed"
 #define CORS_MAX_AGE			"600"
 #define CORS_METHODS			"GET, POST, PUT, DELETE, OPTIONS"
 
@@ -53,6 +57,17 @@ typedef struct HttpRequest
 	bool		has_body;
 	bool		too_large;
 	int			route_index;	/* for the metrics: -1 until dispatched */
+
+	/*
+	 * Checks of the head (check_head): the raw path as sent, kept by
+	 * log_request_target; too many query parameters; a refusal answered as
+	 * soon as the head is in; a path that is not valid text (its 422).
+	 */
+	char	   *raw_path;
+	bool		query_too_large;
+	bool		head_checked;
+	bool		refused_at_head;
+	char	   *path_problem;
 
 	/* its route, looked up once when its head is in (not for a preflight) */
 	RouteMatch	match;
@@ -114,45 +129,17 @@ static const char *
 cors_origin(struct MHD_Connection *conn)
 {
 	const char *origin;
-	const char *p;
-	size_t		len;
 
+	/* an invalid setting (maybe this one) allows no origin */
+	if (eapi_settings_problem())
+		return NULL;
 	if (strcmp(eapi_cors_allowed_origins, "*") == 0)
 		return "*";
 	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-	if (origin == NULL)
+	/* echoed only when it is, byte for byte, a configured origin */
+	if (origin == NULL || !eapi_cors_origin_allowed(eapi_cors_allowed_origins, origin))
 		return NULL;
-	len = strlen(origin);
-	for (p = eapi_cors_allowed_origins; *p;)
-	{
-		const char *end;
-		const char *last;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		end = strchrnul(p, ',');
-		last = end;
-		while (last > p && last[-1] == ' ')
-			last--;
-		if ((size_t) (last - p) == len && strncmp(p, origin, len) == 0)
-			return origin;
-		p = end;
-	}
-	return NULL;
-}
-
-/* An X-Request-ID we echo must be short and plain. */
-static bool
-request_id_is_sane(const char *id)
-{
-	size_t		len = strlen(id);
-
-	if (len == 0 || len > MAX_REQUEST_ID_LENGTH)
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char) *p) && !strchr("-_.:", *p))
-			return false;
-	return true;
+	return origin;
 }
 
 static void
@@ -307,7 +294,8 @@ send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *reques
 							CORS_METHODS);
 	req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 											  MHD_HTTP_HEADER_ACCESS_CONTROL_REQUEST_HEADERS);
-	if (req_headers)
+	/* echoed only when it is a plain list of header names */
+	if (req_headers && eapi_header_list_is_sane(req_headers))
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
 								req_headers);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE,
@@ -377,15 +365,18 @@ send_held_response(struct MHD_Connection *conn, HttpRequest *req)
 static const char *
 bearer_token(struct MHD_Connection *conn)
 {
-	const char *value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-													MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *token = eapi_bearer_token(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																	  MHD_HTTP_HEADER_AUTHORIZATION));
 
-	if (value == NULL || pg_strncasecmp(value, "Bearer ", 7) != 0)
-		return NULL;
-	value += 7;
-	while (*value == ' ')
-		value++;
-	return *value ? value : NULL;
+	/*
+	 * A token that cannot be one of ours (a byte outside base64url, say) does
+	 * not go to the database as text: it becomes one that never verifies, so
+	 * a route that needs a token answers 401 invalid_token and a public one
+	 * ignores it, as for any other bad token.
+	 */
+	if (token && !eapi_token_is_wellformed(token))
+		return MALFORMED_TOKEN;
+	return token;
 }
 
 static void
@@ -416,14 +407,26 @@ route_request(HttpRequest *req, const char *method, const char *url)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/* The values of a route's SQL arguments, from the request. */
-static void
+/*
+ * The values of a route's SQL arguments, from the request.  No byte goes to
+ * the database unchecked: each query parameter the route takes and the body
+ * must be valid text in the database encoding, without NUL (a C string would
+ * end at it), the body at most EAPI_MAX_JSON_DEPTH deep (the path was checked
+ * with the head).  Returns NULL when they are, else the 422's body naming
+ * each bad place.
+ */
+static char *
 route_arguments(struct MHD_Connection *conn, HttpRequest *req,
 				const char **argv)
 {
+	StringInfoData problems;
+
+	initStringInfo(&problems);
 	for (int i = 0; i < req->route->nargs; i++)
 	{
 		const RouteArg *arg = &req->route->args[i];
+		size_t		len;
+		EapiTextCheck check;
 
 		switch (arg->source)
 		{
@@ -431,14 +434,61 @@ route_arguments(struct MHD_Connection *conn, HttpRequest *req,
 				argv[i] = req->path_id;
 				break;
 			case ARG_QUERY:
-				argv[i] = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-													  arg->name);
+				if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND,
+												  arg->name, strlen(arg->name),
+												  &argv[i], &len) != MHD_YES)
+					argv[i] = NULL;
+				else if (argv[i] &&
+						 (check = eapi_check_text(argv[i], len, NULL)) != EAPI_TEXT_OK)
+					eapi_text_problem(&problems, check, "query", arg->name);
 				break;
 			case ARG_BODY:
 				argv[i] = req->has_body ? req->body.data : NULL;
+				if (req->has_body)
+					(void) eapi_check_body(req->body.data, req->body.len, &problems);
 				break;
 		}
 	}
+	if (problems.len == 0)
+		return NULL;
+	return psprintf("{\"detail\":[%s]}", problems.data);
+}
+
+/*
+ * A path that is not valid text or holds a NUL: the 422 naming it, ["path",
+ * "id"] when it routes to a route with an id and the id holds the bad byte,
+ * else ["path"].  NULL when the path is fine.  The path is decoded from the
+ * raw one with libmicrohttpd's own decoder, since the url libmicrohttpd
+ * hands over is a C string, cut at a %00.
+ */
+static char *
+check_path(HttpRequest *req, const char *method, const char *url)
+{
+	char	   *path = req->raw_path ? pstrdup(req->raw_path) : pstrdup(url);
+	size_t		len = MHD_http_unescape(path);
+	EapiTextCheck check = eapi_check_text(path, len, NULL);
+	StringInfoData problems;
+	const ApiRoute *route;
+	char	   *path_id;
+	StringInfoData allow;
+	bool		in_id = false;
+
+	if (check == EAPI_TEXT_OK)
+		return NULL;
+
+	/* route it with its NULs as DEL, to see which segment is bad */
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '\0')
+			path[i] = '\x7f';
+	initStringInfo(&allow);
+	if (eapi_route_lookup(method, path, &route, &path_id, &allow) != ROUTE_NO_PATH &&
+		path_id != NULL)
+		in_id = strchr(path_id, '\x7f') != NULL ||
+			eapi_check_text(path_id, strlen(path_id), NULL) != EAPI_TEXT_OK;
+
+	initStringInfo(&problems);
+	eapi_text_problem(&problems, check, "path", in_id ? "id" : NULL);
+	return psprintf("{\"detail\":[%s]}", problems.data);
 }
 
 /*
@@ -488,6 +538,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	EapiCacheProbe probe;
 	bool		cacheable = false;
 	enum MHD_Result ret;
+	char	   *problems;
 
 	route_request(req, method, url);
 	switch (req->match)
@@ -505,6 +556,18 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	req->route_index = eapi_route_index(route);
 	initStringInfo(&result.body);
 
+	if (route->kind == ROUTE_LIVE)
+		return send_static_error(conn, req, MHD_HTTP_OK, "{\"status\":\"alive\"}",
+								 request_id, NULL);
+
+	/* an invalid security setting: refuse, naming it (health says so too) */
+	if (route->kind == ROUTE_SQL && eapi_settings_problem())
+	{
+		eapi_error_body(&result.body, eapi_settings_problem(), false, 0);
+		return send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+							 result.body.data, result.body.len, request_id, NULL);
+	}
+
 	if (route->kind == ROUTE_METRICS)
 	{
 		eapi_metrics_render(&result.body);
@@ -514,7 +577,9 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 								   request_id, NULL);
 	}
 
-	route_arguments(conn, req, argv);
+	if ((problems = route_arguments(conn, req, argv)) != NULL)
+		return send_response(conn, req, 422, problems, strlen(problems),
+							 request_id, NULL);
 
 	if (strcmp(method, "GET") == 0 && eapi_cache_begin(route, argv, &probe))
 	{
@@ -560,14 +625,18 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	return ret;
 }
 
+/* The request's head is in; req may have been made by log_request_target. */
 static HttpRequest *
-request_begin(struct MHD_Connection *conn)
+request_begin(struct MHD_Connection *conn, HttpRequest *req)
 {
-	HttpRequest *req = MemoryContextAllocZero(connection_context, sizeof(HttpRequest));
 	const char *length;
 
-	INSTR_TIME_SET_CURRENT(req->start);
-	req->route_index = -1;
+	if (req == NULL)
+	{
+		req = MemoryContextAllocZero(connection_context, sizeof(HttpRequest));
+		INSTR_TIME_SET_CURRENT(req->start);
+		req->route_index = -1;
+	}
 
 	/* refuse a declared oversized body before reading any of it */
 	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -635,7 +704,82 @@ request_free(HttpRequest *req)
 		pfree(req->path_id);
 	if (req->allow)
 		pfree(req->allow);
+	if (req->raw_path)
+		pfree(req->raw_path);
 	pfree(req);
+}
+
+/* MHD_get_connection_values iterator: the framing headers of a request. */
+typedef struct FramingHeaders
+{
+	int			content_lengths;
+	const char *content_length;
+	bool		conflicting_lengths;
+	int			transfer_encodings;
+	const char *transfer_encoding;
+} FramingHeaders;
+
+static enum MHD_Result
+collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	FramingHeaders *framing = cls;
+
+	if (pg_strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+	{
+		if (framing->content_lengths++ > 0 &&
+			strcmp(framing->content_length, value ? value : "") != 0)
+			framing->conflicting_lengths = true;
+		framing->content_length = value ? value : "";
+	}
+	else if (pg_strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+	{
+		framing->transfer_encodings++;
+		framing->transfer_encoding = value ? value : "";
+	}
+	return MHD_YES;
+}
+
+/*
+ * What must be refused as soon as a request's head is in, before any of its
+ * body is read: a status and a body, or 0.  Answering now makes
+ * libmicrohttpd close the connection after the answer, which is what these
+ * need: the rest of the stream cannot be trusted to be framed as we think.
+ *
+ *	- 414: too many query parameters or too long a query string (seen on
+ *	  the raw target by log_request_target);
+ *	- 400: Content-Length twice with different values, or together with
+ *	  Transfer-Encoding (RFC 9112 section 6.3): behind a proxy that frames
+ *	  the request otherwise, the rest would be read as another request;
+ *	- 501: a Transfer-Encoding other than chunked, which libmicrohttpd would
+ *	  read until the connection closes (RFC 9112 section 6.1).
+ */
+static int
+check_head(struct MHD_Connection *conn, HttpRequest *req, const char **body)
+{
+	FramingHeaders framing = {0};
+
+	if (req->query_too_large)
+	{
+		*body = "{\"detail\":\"URI Too Long: at most " CppAsString2(EAPI_MAX_QUERY_PARAMS)
+			" query parameters and " CppAsString2(EAPI_MAX_QUERY_LENGTH) " bytes of query string\"}";
+		return MHD_HTTP_URI_TOO_LONG;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_framing, &framing);
+	if (framing.conflicting_lengths ||
+		(framing.content_lengths > 0 && framing.transfer_encodings > 0))
+	{
+		*body = "{\"detail\":\"Bad Request: conflicting Content-Length or Transfer-Encoding headers\"}";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (framing.transfer_encodings > 1 ||
+		(framing.transfer_encodings == 1 &&
+		 pg_strcasecmp(framing.transfer_encoding, "chunked") != 0))
+	{
+		*body = "{\"detail\":\"Not Implemented: the only Transfer-Encoding accepted is chunked\"}";
+		return MHD_HTTP_NOT_IMPLEMENTED;
+	}
+	return 0;
 }
 
 /*
@@ -657,20 +801,43 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	if (req && req->held_body)
 		return send_held_response(conn, req);
+	if (req && req->refused_at_head)
+	{
+		/* answered already; libmicrohttpd closes after the answer */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 
 	PG_TRY();
 	{
-		if (req == NULL)
+		if (req == NULL || !req->head_checked)
 		{
+			const char *refusal_body;
+			int			refusal;
+
 			/* the request head is in: no longer waiting for one */
 			eapi_connection_head_in(conn);
-			req = request_begin(conn);
+			req = request_begin(conn, req);
 			*con_cls = req;
-			/* a preflight needs no route */
-			if (strcmp(method, "OPTIONS") != 0)
-				route_request(req, method, url);
-			rate_limit_request(conn, req, method);
-			answer = req->too_large;
+			req->head_checked = true;
+			if ((refusal = check_head(conn, req, &refusal_body)) != 0)
+			{
+				generate_request_id(request_id, sizeof(request_id));
+				req->refused_at_head = true;
+				ret = send_static_error(conn, req, refusal, refusal_body, request_id, NULL);
+			}
+			else
+			{
+				MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+
+				req->path_problem = check_path(req, method, url);
+				MemoryContextSwitchTo(oldcxt);
+				/* a preflight needs no route, nor does a path that is no text */
+				if (strcmp(method, "OPTIONS") != 0 && req->path_problem == NULL)
+					route_request(req, method, url);
+				rate_limit_request(conn, req, method);
+				answer = req->too_large;
+			}
 		}
 		else if (*upload_data_size > 0)
 		{
@@ -689,11 +856,13 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	PG_END_TRY();
 
+	if (req && req->refused_at_head)
+		return ret;
 	if (!answer)
 		return req ? MHD_YES : MHD_NO;
 
 	sent_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
-	if (sent_id && request_id_is_sane(sent_id))
+	if (sent_id && eapi_request_id_is_sane(sent_id))
 		strlcpy(request_id, sent_id, sizeof(request_id));
 	else
 		generate_request_id(request_id, sizeof(request_id));
@@ -704,8 +873,21 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req->too_large)
 		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
 								 too_large_body, request_id, NULL);
+	if (req->path_problem)
+		return send_static_error(conn, req, 422, req->path_problem, request_id, NULL);
 	if (strcmp(method, "OPTIONS") == 0)
+	{
+		if (eapi_settings_problem())
+		{
+			StringInfoData body;
+
+			initStringInfo(&body);
+			eapi_error_body(&body, eapi_settings_problem(), false, 0);
+			return send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+								 body.data, body.len, request_id, NULL);
+		}
 		return send_preflight(conn, req, request_id);
+	}
 
 	PG_TRY();
 	{
@@ -756,6 +938,50 @@ connection_notified(void *cls, struct MHD_Connection *conn, void **socket_contex
 	}
 }
 
+/*
+ * libmicrohttpd's URI log callback: it sees the request target as sent,
+ * before libmicrohttpd splits off and decodes the query parameters (the url
+ * the access handler gets is decoded, and cut at a %00), and what it returns
+ * is the request's state from then on (*con_cls).  It keeps the raw path.
+ *
+ * Too many query parameters would make libmicrohttpd 0.9.75 run out of its
+ * per-connection memory while it stores them, and leave the request without
+ * an answer until the idle timeout.  So they are counted here, and when
+ * there are too many (or the query string is too long) the request is marked
+ * for a 414 and its query string cut at the '?', so that there is nothing to
+ * store.  The target is libmicrohttpd's own read buffer, which it goes on to
+ * modify in place itself: cutting it is safe.  If a later version copied it
+ * first, the cut would do nothing and the edges TAP test (020_edges.pl)
+ * would catch the hang.
+ */
+static void *
+log_request_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	HttpRequest *req;
+	const char *query;
+	size_t		path_len;
+
+	/* no ERROR may leave a libmicrohttpd callback */
+	req = MemoryContextAllocExtended(connection_context, sizeof(HttpRequest),
+									 MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+	if (req == NULL || uri == NULL)
+		return req;
+	INSTR_TIME_SET_CURRENT(req->start);
+	req->route_index = -1;
+	query = strchr(uri, '?');
+	path_len = query ? (size_t) (query - uri) : strlen(uri);
+	req->raw_path = MemoryContextAllocExtended(connection_context, path_len + 1,
+											   MCXT_ALLOC_NO_OOM);
+	if (req->raw_path)
+		strlcpy(req->raw_path, uri, path_len + 1);
+	if (eapi_query_too_large(uri))
+	{
+		req->query_too_large = true;
+		((char *) query)[1] = '\0';
+	}
+	return req;
+}
+
 static void
 log_mhd_message(void *cls, const char *fmt, va_list ap)
 {
@@ -796,8 +1022,10 @@ open_listen_socket(void)
 	if (rc != 0)
 	{
 		ereport(LOG,
-				(errmsg("ecommerce_api could not resolve listen address \"%s\": %s",
-						host, gai_strerror(rc))));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ecommerce_api cannot listen: ecommerce_api.listen_address = '%s' is not an address: %s",
+						eapi_listen_address, gai_strerror(rc)),
+				 errhint("Set ecommerce_api.listen_address to an IP address or host name of this machine, or \"*\".")));
 		return -1;
 	}
 
@@ -810,12 +1038,17 @@ open_listen_socket(void)
 	{
 		int			save_errno = errno;
 
+		errno = save_errno;
 		ereport(LOG,
 				(errcode_for_socket_access(),
-				 errmsg("ecommerce_api could not listen on %s:%d: %s",
-						host, eapi_port, strerror(save_errno)),
-				 errhint("Is another server already using port %d? Set ecommerce_api.port.",
-						 eapi_port)));
+				 errmsg("ecommerce_api cannot listen on %s:%d (ecommerce_api.listen_address, ecommerce_api.port): %m",
+						host, eapi_port),
+				 save_errno == EACCES ?
+				 errhint("Ports below 1024 need a privilege the server does not have: set ecommerce_api.port to 1024 or above, or grant CAP_NET_BIND_SERVICE.") :
+				 save_errno == EADDRINUSE ?
+				 errhint("Another process is using port %d on this address: stop it, or set ecommerce_api.port.", eapi_port) :
+				 save_errno == EADDRNOTAVAIL ?
+				 errhint("\"%s\" is not an address of this machine: set ecommerce_api.listen_address.", host) : 0));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -872,6 +1105,7 @@ eapi_http_start(int worker_number)
 								   (unsigned int) eapi_idle_timeout,
 								   MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
 								   MHD_OPTION_NOTIFY_CONNECTION, connection_notified, NULL,
+								   MHD_OPTION_URI_LOG_CALLBACK, log_request_target, NULL,
 								   MHD_OPTION_EXTERNAL_LOGGER, log_mhd_message, NULL,
 								   MHD_OPTION_END);
 	if (http_daemon == NULL)

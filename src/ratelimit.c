@@ -250,12 +250,24 @@ static void
 assign_trusted_proxies(const char *newval, void *extra)
 {
 	trusted_proxies = (const TrustedProxies *) extra;
+	eapi_setting_valid(EAPI_CHECKED_TRUSTED_PROXIES);
+}
+
+/* The rate limiter's settings, for the line each worker logs at start. */
+void
+eapi_rate_limit_describe(StringInfo out)
+{
+	appendStringInfo(out, "rate_limit=%d per %d s, trusted_proxies='%s'",
+					 rate_limit, rate_limit_window, trusted_proxies_setting);
 }
 
 /* Called by eapi_define_settings, among the other ecommerce_api.* settings. */
 void
 eapi_rate_limit_define_settings(void)
 {
+	/* an invalid list at start must not fall back to none (settings.c) */
+	char	   *raw_proxies = eapi_raw_setting("ecommerce_api.trusted_proxies");
+
 	DefineCustomIntVariable("ecommerce_api.rate_limit",
 							"Requests a client address may make per rate-limit window; 0 disables the limit.",
 							"Counted across all workers; over the limit a request gets 429.",
@@ -287,6 +299,11 @@ eapi_rate_limit_define_settings(void)
 							10000, 1, 10000000,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
+
+	if (raw_proxies && strcmp(raw_proxies, trusted_proxies_setting) != 0)
+		eapi_setting_invalid(EAPI_CHECKED_TRUSTED_PROXIES, "ecommerce_api.trusted_proxies",
+							 raw_proxies, "it is a list of IPv4 or IPv6 addresses or CIDR blocks",
+							 "the configuration reloaded");
 }
 
 /* ----------------------------------------------------------------------
@@ -636,7 +653,8 @@ eapi_rate_limit_request(struct MHD_Connection *conn, const char *method,
 		return false;
 	/* preflights and the health check are never limited, nor counted */
 	if (strcmp(method, "OPTIONS") == 0 ||
-		(route != NULL && route->kind == ROUTE_HEALTH))
+		(route != NULL && (route->kind == ROUTE_HEALTH || route->kind == ROUTE_LIVE ||
+						   route->kind == ROUTE_READY)))
 		return false;
 	if (!client_address(conn, &client))
 		return false;

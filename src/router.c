@@ -46,6 +46,9 @@
 static const ApiRoute routes[] = {
 	{"GET", "/health_check", "GET /health_check", ROUTE_HEALTH, NULL, 200, 0},
 	{"GET", "/metrics", "GET /metrics", ROUTE_METRICS, NULL, 200, 0},
+	/* for load balancers: the process answers; this node can serve the API */
+	{"GET", "/live", "GET /live", ROUTE_LIVE, NULL, 200, 0},
+	{"GET", "/ready", "GET /ready", ROUTE_READY, NULL, 200, 0},
 	/* literal routes first: they win over "/R/{id}" */
 	ROUTE("GET", "/products/filter", ROUTE_SQL, "api_products_filter", 200,
 		  Q("search"), Q("category_id"), Q("min_price"), Q("max_price"),

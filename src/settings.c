@@ -22,6 +22,7 @@
 
 #include "ecommerce_api.h"
 #include "cache.h"
+#include "wire.h"
 
 int			eapi_port = 8000;
 char	   *eapi_listen_address = NULL;
@@ -49,9 +50,155 @@ static const struct config_enum_entry auth_mode_options[] = {
 	{NULL, 0, false}
 };
 
+/*
+ * Fail closed.  A setting that weakens security or moves the listener must
+ * never fall back silently to its default, which is what PostgreSQL does
+ * with an invalid value for an extension's setting in postgresql.conf at
+ * server start: a WARNING, and the default.  So each of these is validated
+ * from its raw text at start too, and an invalid one is kept here: while any
+ * is, the workers answer every API route 503 naming it (eapi_settings_problem)
+ * and health and readiness say why; an invalid port is not listened on at
+ * all.  The server itself starts: the database is more than the API, and a
+ * reload could not refuse anyway (docs/settings.md).  At a reload, SET or
+ * ALTER SYSTEM an invalid value is refused by the check hooks as usual (the
+ * previous value stays, and so does a problem found at start); a valid one
+ * clears the problem.  Each process keeps its own copy: the workers inherit
+ * the postmaster's, and each applies reloads itself.
+ */
+static char *setting_problems[EAPI_NUM_CHECKED_SETTINGS];	/* malloc'd, or NULL */
+
+void
+eapi_setting_invalid(EapiCheckedSetting which, const char *name, const char *value,
+					 const char *why, const char *fix)
+{
+	char		text[1024];
+
+	snprintf(text, sizeof(text),
+			 "Service unavailable: setting %s = '%s' is invalid (%s); the API serves nothing until it is fixed and %s",
+			 name, value, why, fix);
+	free(setting_problems[which]);
+	setting_problems[which] = strdup(text);
+	ereport(WARNING,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("ecommerce_api refuses to serve: %s = '%s' is invalid (%s)", name, value, why),
+			 errhint("Fix %s in postgresql.conf, then %s.", name, fix)));
+}
+
+/* A valid value was assigned: whatever was wrong at start is over. */
+void
+eapi_setting_valid(EapiCheckedSetting which)
+{
+	free(setting_problems[which]);
+	setting_problems[which] = NULL;
+}
+
+/* Why the API must not serve because of its settings, or NULL. */
+const char *
+eapi_settings_problem(void)
+{
+	for (int i = 0; i < EAPI_NUM_CHECKED_SETTINGS; i++)
+		if (setting_problems[i])
+			return setting_problems[i];
+	return NULL;
+}
+
+/* Is ecommerce_api.port unusable (invalid at start)? */
+bool
+eapi_port_is_invalid(void)
+{
+	return setting_problems[EAPI_CHECKED_PORT] != NULL;
+}
+
+/*
+ * The raw text of a setting in the configuration files, to call before the
+ * setting is defined (it is a placeholder until then), or NULL.
+ */
+char *
+eapi_raw_setting(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+/*
+ * Check hook of ecommerce_api.cors_allowed_origins: "*", or origins as
+ * browsers send them (see eapi_cors_list_problem).
+ */
+static bool
+check_cors_allowed_origins(char **newval, void **extra, GucSource source)
+{
+	const char *problem = eapi_cors_list_problem(*newval);
+
+	if (problem)
+	{
+		GUC_check_errdetail("%s.", problem);
+		return false;
+	}
+	return true;
+}
+
+static void
+assign_cors_allowed_origins(const char *newval, void *extra)
+{
+	eapi_setting_valid(EAPI_CHECKED_CORS);
+}
+
+static void
+assign_auth_mode(int newval, void *extra)
+{
+	eapi_setting_valid(EAPI_CHECKED_AUTH_MODE);
+}
+
+/*
+ * After the settings are defined: those given an invalid value in the
+ * configuration files fell back to their defaults.  Record why instead.
+ */
+static void
+check_raw_settings(const char *port, const char *auth_mode, const char *cors)
+{
+	int			value;
+
+	if (port && !(parse_int(port, &value, 0, NULL) && value >= 1 && value <= 65535))
+		eapi_setting_invalid(EAPI_CHECKED_PORT, "ecommerce_api.port", port,
+							 "a TCP port is 1 to 65535", "the server restarted");
+	if (auth_mode && pg_strcasecmp(auth_mode, "open") != 0 &&
+		pg_strcasecmp(auth_mode, "required") != 0)
+		eapi_setting_invalid(EAPI_CHECKED_AUTH_MODE, "ecommerce_api.auth_mode", auth_mode,
+							 "it is open or required", "the configuration reloaded");
+	if (cors && eapi_cors_list_problem(cors))
+		eapi_setting_invalid(EAPI_CHECKED_CORS, "ecommerce_api.cors_allowed_origins", cors,
+							 eapi_cors_list_problem(cors), "the configuration reloaded");
+}
+
+/*
+ * One line per worker when it starts serving: where, and the settings that
+ * decide who may do what.
+ */
+void
+eapi_log_effective_settings(int worker_number)
+{
+	StringInfoData rate_limit;
+
+	initStringInfo(&rate_limit);
+	eapi_rate_limit_describe(&rate_limit);
+	ereport(LOG,
+			(errmsg("ecommerce_api worker %d serving HTTP on %s:%d: auth_mode=%s, cors_allowed_origins='%s', %s, max_body_size=%d, max_connections_per_worker=%d, idle_timeout=%d s, statement_timeout=%d ms, role='%s'",
+					worker_number, eapi_listen_address, eapi_port,
+					eapi_auth_mode == EAPI_AUTH_REQUIRED ? "required" : "open",
+					eapi_cors_allowed_origins, rate_limit.data, eapi_max_body_size,
+					eapi_max_connections_per_worker, eapi_idle_timeout,
+					eapi_statement_timeout, eapi_role)));
+	pfree(rate_limit.data);
+}
+
 void
 eapi_define_settings(void)
 {
+	char	   *raw_port = eapi_raw_setting("ecommerce_api.port");
+	char	   *raw_auth_mode = eapi_raw_setting("ecommerce_api.auth_mode");
+	char	   *raw_cors = eapi_raw_setting("ecommerce_api.cors_allowed_origins");
+
 	DefineCustomIntVariable("ecommerce_api.port",
 							"TCP port the HTTP workers listen on.",
 							"All workers share the port (SO_REUSEPORT).",
@@ -130,7 +277,7 @@ eapi_define_settings(void)
 							   &eapi_cors_allowed_origins,
 							   "*",
 							   PGC_SIGHUP, 0,
-							   NULL, NULL, NULL);
+							   check_cors_allowed_origins, assign_cors_allowed_origins, NULL);
 
 	DefineCustomBoolVariable("ecommerce_api.log_requests",
 							 "Log one line per HTTP request.",
@@ -156,7 +303,7 @@ eapi_define_settings(void)
 							 &eapi_auth_mode,
 							 EAPI_AUTH_OPEN, auth_mode_options,
 							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
+							 NULL, assign_auth_mode, NULL);
 
 	DefineCustomIntVariable("ecommerce_api.token_lifetime",
 							"How long a login token is valid.",
@@ -178,4 +325,6 @@ eapi_define_settings(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ecommerce_api");
+
+	check_raw_settings(raw_port, raw_auth_mode, raw_cors);
 }

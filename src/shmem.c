@@ -36,6 +36,8 @@ typedef struct WorkerSlot
 {
 	pid_t		pid;
 	volatile bool busy;
+	volatile bool serving;		/* listening and answering */
+	uint32		failed_starts;	/* starts in a row that did not get to serve */
 	pg_atomic_uint32 open_connections;
 	pg_atomic_uint64 latency_buckets[EAPI_LATENCY_BUCKETS + 1];	/* last: +Inf */
 	pg_atomic_uint64 latency_sum_us;
@@ -125,6 +127,58 @@ eapi_shmem_init(void)
 	shmem_startup_hook = eapi_shmem_startup;
 }
 
+/*
+ * A worker is about to connect to its database: returns how many of its
+ * starts in a row have failed so far (each start counts as failed until it
+ * serves), so that it can wait before trying again.  Called before the
+ * database connection, which is what usually fails (a FATAL exits at once).
+ */
+int
+eapi_shmem_start_attempt(int worker_number)
+{
+	WorkerSlot *slot;
+	int			failed;
+
+	Assert(shared_state != NULL);
+	if (worker_number < 1 || worker_number > shared_state->nworkers)
+		return 0;
+	slot = SLOT(worker_number - 1);
+	failed = (int) slot->failed_starts;
+	slot->failed_starts = failed + 1;
+	return failed;
+}
+
+/* Not serving any more, whatever the way out. */
+static void
+stop_serving(int code, Datum arg)
+{
+	if (my_slot)
+		my_slot->serving = false;
+}
+
+/* This worker now answers HTTP (or no longer does). */
+void
+eapi_shmem_set_serving(bool serving)
+{
+	if (my_slot == NULL)
+		return;
+	my_slot->serving = serving;
+	if (serving)
+		my_slot->failed_starts = 0;
+}
+
+/* Workers listening and answering right now. */
+int
+eapi_shmem_serving_workers(void)
+{
+	int			n = 0;
+
+	for (int i = 0; shared_state && i < shared_state->nworkers; i++)
+		if (SLOT(i)->serving)
+			n++;
+	return n;
+}
+
 void
 eapi_shmem_worker_attach(int worker_number)
 {
@@ -134,6 +188,8 @@ eapi_shmem_worker_attach(int worker_number)
 	my_slot = SLOT(worker_number - 1);
 	my_slot->pid = MyProcPid;
 	my_slot->busy = false;
+	my_slot->serving = false;
+	before_shmem_exit(stop_serving, (Datum) 0);
 	/* a restarted worker starts with no connections; its counts go on */
 	pg_atomic_write_u32(&my_slot->open_connections, 0);
 }
