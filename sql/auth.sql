@@ -181,7 +181,8 @@ $$;
 
 -- The claims of a request's token, or a 401: "Not authenticated" without a
 -- token, "Invalid or expired token" for one that is malformed, not signed
--- with the current key, expired, or carries claims of the wrong shape.  The
+-- with the current key, expired, carries claims of the wrong shape, or names
+-- a client that no longer exists.  The
 -- HINT is the 401's WWW-Authenticate challenge (RFC 6750, section 3), which
 -- the gateway sends; without one it sends plain "Bearer".
 CREATE FUNCTION ecommerce_api._token_claims(token text) RETURNS jsonb
@@ -204,6 +205,11 @@ BEGIN
         WHEN jsonb_typeof(v_claims -> 'sub') IS DISTINCT FROM 'string' THEN false
         ELSE (v_claims ->> 'sub') ~ '^[1-9][0-9]{0,17}$'
     END;
+    -- a deleted client's tokens die with it
+    IF v_valid THEN
+        v_valid := EXISTS (SELECT 1 FROM ecommerce_api.clients c
+                            WHERE c.id_key = (v_claims ->> 'sub')::bigint);
+    END IF;
     IF NOT v_valid THEN
         RAISE EXCEPTION USING ERRCODE = 'EA401', MESSAGE = 'Invalid or expired token',
             HINT = 'Bearer error="invalid_token"';

@@ -752,7 +752,7 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
             UNION ALL
             SELECT 9, 1, '/health_check/', json_build_object('get', ecommerce_api._oa_operation(
                 'health_check', 'service', 'Health check',
-                'The database''s latency and the pool, which is the set of HTTP workers. Never rate limited.',
+                'The database''s latency, the pool (the HTTP workers that serve) and whether the API can serve (checks.api). Status unhealthy, with 503, when the extension is missing or at another version, a setting is invalid, or fewer workers serve than are configured. Never rate limited.',
                 NULL, NULL,
                 '200', ecommerce_api._oa_success('The health document.', 'application/json',
                            ecommerce_api._oa_ref('schemas', 'Health')),
@@ -772,6 +772,22 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                 '200', ecommerce_api._oa_success('This document.', 'application/json',
                            '{"type": "object", "description": "An OpenAPI 3.1 document."}'),
                 '{}', true, false))
+            UNION ALL
+            SELECT 9, 5, '/live', json_build_object('get', ecommerce_api._oa_operation(
+                'live', 'service', 'Liveness',
+                'Answers while the worker runs, without a transaction: for a load balancer''s liveness probe. Never rate limited.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('{"status": "alive"}.', 'application/json',
+                           '{"type": "object", "required": ["status"], "properties": {"status": {"const": "alive"}}}'),
+                '{}', false, false))
+            UNION ALL
+            SELECT 9, 6, '/ready', json_build_object('get', ecommerce_api._oa_operation(
+                'ready', 'service', 'Readiness',
+                'Whether this node can serve the API: the extension installed at the library''s version and the settings valid. For a load balancer''s readiness probe. Never rate limited.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('{"status": "ready"}.', 'application/json',
+                           '{"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"}}}'),
+                '{"503": "Not ready, and why (detail)."}', false, false))
             UNION ALL
             SELECT 9, 4, '/docs', json_build_object('get', ecommerce_api._oa_operation(
                 'docs', 'service', 'This description as a web page',

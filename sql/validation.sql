@@ -180,12 +180,19 @@ $$;
  * messages.  Items are json (not jsonb) so their keys keep FastAPI's order.
  * ========================================================================= */
 
+-- A password is never echoed: a password field's own item has input null,
+-- and the object a "missing" item carries loses its password.
 CREATE FUNCTION ecommerce_api._err(kind text, loc jsonb, msg text, input jsonb, ctx json DEFAULT NULL)
 RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN ctx IS NULL
-        THEN json_build_object('type', kind, 'loc', loc, 'msg', msg, 'input', input)
-        ELSE json_build_object('type', kind, 'loc', loc, 'msg', msg, 'input', input, 'ctx', ctx)
+        THEN json_build_object('type', kind, 'loc', loc, 'msg', msg, 'input', shown)
+        ELSE json_build_object('type', kind, 'loc', loc, 'msg', msg, 'input', shown, 'ctx', ctx)
     END
+    FROM (SELECT CASE
+                     WHEN jsonb_typeof(input) = 'object' THEN input - 'password'
+                     WHEN loc ->> -1 = 'password' THEN NULL
+                     ELSE input
+                 END AS shown) AS s
 $$;
 
 -- Raises EA422 if any item is not NULL.

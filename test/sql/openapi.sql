@@ -29,7 +29,8 @@ SELECT m.method, r.base || m.suffix
                ('delete', '/id/{id}')) AS m(method, suffix)
 UNION ALL
 VALUES ('post', '/api/v1/clients/login'), ('get', '/products/filter'), ('post', '/orders/checkout'),
-       ('get', '/health_check/'), ('get', '/metrics'), ('get', '/openapi.json'), ('get', '/docs');
+       ('get', '/health_check/'), ('get', '/metrics'), ('get', '/openapi.json'), ('get', '/docs'),
+       ('get', '/live'), ('get', '/ready');
 CREATE TEMP VIEW operations AS
 SELECT p.key AS path, o.key AS method, o.value AS op
   FROM d, jsonb_each(doc -> 'paths') AS p, jsonb_each(p.value) AS o;
@@ -40,11 +41,11 @@ EXCEPT SELECT 'not in the contract', method, path FROM contract_routes;
 SELECT count(*) AS operations FROM operations;
 
 -- operationIds are unique and name the route's SQL function (api_<id>;
--- health and metrics are answered in C).
+-- health, liveness, readiness and metrics are answered in C).
 SELECT op ->> 'operationId', count(*) FROM operations GROUP BY 1 HAVING count(*) > 1;
 SELECT op ->> 'operationId' AS no_function
   FROM operations
- WHERE op ->> 'operationId' NOT IN ('health_check', 'metrics')
+ WHERE op ->> 'operationId' NOT IN ('health_check', 'metrics', 'live', 'ready')
    AND to_regproc('ecommerce_api.api_' || (op ->> 'operationId')) IS NULL;
 
 -- Every $ref resolves, and every component is used (405 excepted: no

@@ -55,7 +55,7 @@ for my $base (qw(/categories /products /api/v1/clients /addresses /bills /orders
 	  "DELETE $base/id/{id}";
 }
 push @contract, 'POST /api/v1/clients/login', 'GET /products/filter', 'POST /orders/checkout',
-  'GET /health_check/', 'GET /metrics', 'GET /openapi.json', 'GET /docs';
+  'GET /health_check/', 'GET /metrics', 'GET /openapi.json', 'GET /docs', 'GET /live', 'GET /ready';
 
 my @operations;    # [method, path, operation], in the document's order
 for my $path (sort keys %{ $doc->{paths} })

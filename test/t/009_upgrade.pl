@@ -35,7 +35,10 @@ for my $req ([ 'GET', '/categories/' ], [ 'GET', '/docs' ],
 		qr/extension "ecommerce_api" is at version 1\.0 in database "postgres" and this server's library serves version \Q$current\E; run ALTER EXTENSION ecommerce_api UPDATE/,
 		'the detail says what to run');
 }
-is($api->request('GET', '/health_check/')->{status}, 200, 'the health check still answers');
+my $health = $api->request('GET', '/health_check/');
+is($health->{status}, 503, 'the health check still answers, 503: the API cannot serve');
+is($health->{json}{status}, 'unhealthy', '... unhealthy');
+like($health->{json}{checks}{api}{detail} // '', qr/ALTER EXTENSION ecommerce_api UPDATE/, '... saying what to run');
 
 # --- the update, while the workers serve
 $node->safe_psql('postgres', 'ALTER EXTENSION ecommerce_api UPDATE');

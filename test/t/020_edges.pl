@@ -178,6 +178,17 @@ is($st, 414, 'a 5000-byte query string: 414');
 ($st) = raw(request_bytes('GET', '/categories/?skip=0&limit=2'));
 is($st, 200, 'an ordinary query string still works');
 
+# --- 422s never echo a password
+($st, $head, $body) = raw(request_bytes('POST', '/api/v1/clients/',
+	'{"email":"pw@example.com","password":"hunter2-secret"}'));
+is($st, 422, 'a registration missing fields: 422');
+unlike($body, qr/hunter2-secret/, '... whose items do not echo the password (they did)');
+($st, $head, $body) = raw(request_bytes('POST', '/api/v1/clients/',
+	'{"name":"a","lastname":"b","email":"pw2@example.com","password":"' . ('s3cret' x 30) . '"}'));
+is($st, 422, 'a password too long: 422');
+ok(has_loc($body, 'body', 'password'), '... naming the password');
+unlike($body, qr/s3cret/, '... without echoing it');
+
 # --- headers we echo
 ($st, $head) = raw("OPTIONS /categories/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
 	  . "Origin: http://a.example\r\nAccess-Control-Request-Headers: X-A, \xff\xfe\r\n\r\n");
@@ -202,6 +213,18 @@ my $token = $login->{json}{token};
 ok($token, 'logged in');
 is($api->request('GET', "/api/v1/clients/id/$client", undef,
 	{ Authorization => "Bearer $token" })->{status}, 200, 'a good token still works');
+
+# a deleted client's token is refused (it kept working until it expired)
+my $gone = $api->request('POST', '/api/v1/clients/',
+	{ name => 'Gone', lastname => 'Soon', email => 'gone@example.com', password => 'pw-gone' })->{json}{id_key};
+my $gone_token = $api->request('POST', '/api/v1/clients/login',
+	{ email => 'gone@example.com', password => 'pw-gone' })->{json}{token};
+is($api->request('GET', '/orders/', undef, { Authorization => "Bearer $gone_token" })->{status},
+	200, "a client's token works");
+sql("DELETE FROM ecommerce_api.clients WHERE id_key = $gone");
+my $res = $api->request('GET', '/orders/', undef, { Authorization => "Bearer $gone_token" });
+is($res->{status}, 401, '... and answers 401 once the client is deleted');
+like($res->{headers}{'www-authenticate'} // '', qr/invalid_token/, '... as an invalid token');
 
 # required mode: an anonymous registration with a bad name
 ($st) = raw(request_bytes('POST', '/api/v1/clients/',
