@@ -25,7 +25,8 @@ OBJS = \
 	src/connections.o \
 	src/generations.o \
 	src/cache.o \
-	src/wire.o
+	src/wire.o \
+	src/forwarded.o
 
 EXTENSION = ecommerce_api
 PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"
@@ -91,7 +92,7 @@ include $(PGXS)
 PROVE_TESTS ?= test/t/*.pl
 PROVE_FLAGS += -I $(abspath $(srcdir))/test/t
 
-$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h
+$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.

@@ -45,6 +45,9 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 		lex = makeJsonLexContextCstringLen(array.data, array.len, PG_UTF8, true);
 		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 			abort();
+		pfree(lex->strval->data);
+		pfree(lex->strval);
+		pfree(lex);
 		pfree(array.data);
 	}
 	pfree(problems.data);

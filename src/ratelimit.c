@@ -43,54 +43,24 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
-#include "utils/inet.h"
 #include "utils/timestamp.h"
 
 #include "ecommerce_api.h"
+#include "forwarded.h"
 
 #define RATE_LIMIT_TRANCHE		"ecommerce_api rate limiter"
 
 /* How often a worker may warn that the table is full. */
 #define TABLE_FULL_WARNING_SECS	60
 
-/* More X-Forwarded-For lines than this in one request are not believed. */
-#define MAX_FORWARDED_HEADERS	16
-
-/* Longest X-Forwarded-For entry we parse: an IPv6 address with IPv4 tail. */
-#define MAX_FORWARDED_ENTRY		64
-
 static int	rate_limit = 0;
 static int	rate_limit_window = 60;
 static char *trusted_proxies_setting = NULL;
 static int	rate_limit_clients = 10000;
 
-/*
- * An IPv4 or IPv6 address.  IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are
- * stored as the IPv4 address they carry, so a client has one form.  It is
- * the shared table's hash key: unused bytes are always zero.
- */
-typedef struct ClientAddr
-{
-	uint8		family;			/* AF_INET or AF_INET6 */
-	uint8		pad[3];
-	uint8		bytes[16];		/* network order; IPv4 uses the first 4 */
-} ClientAddr;
-
-/* One entry of ecommerce_api.trusted_proxies: an address and a prefix length. */
-typedef struct ProxyBlock
-{
-	ClientAddr	addr;			/* host bits are zero */
-	int			bits;
-} ProxyBlock;
-
-/* The parsed list; GUC "extra" data, so malloc'd and owned by guc.c. */
-typedef struct TrustedProxies
-{
-	int			count;
-	ProxyBlock	blocks[FLEXIBLE_ARRAY_MEMBER];
-} TrustedProxies;
-
+/* The parsed ecommerce_api.trusted_proxies (GUC "extra" data, owned by guc.c). */
 static const TrustedProxies *trusted_proxies = NULL;
+
 
 /* One client's fixed window. */
 typedef struct RateLimitEntry
@@ -119,47 +89,32 @@ static HTAB *rate_table = NULL;
  * ----------------------------------------------------------------------
  */
 
+
 /*
- * Parse an IPv4 or IPv6 address, followed by "/bits" when bits is not NULL,
- * with the parser behind PostgreSQL's inet type.  An IPv4-mapped IPv6 address
- * becomes the IPv4 address it carries.  Returns false on anything else
- * (a name, a port, a zone, stray characters).
+ * Check hook of ecommerce_api.trusted_proxies: a comma-separated list of
+ * addresses and CIDR blocks (eapi_parse_trusted_proxies).  A bad entry
+ * refuses the whole value (SET, ALTER SYSTEM, or a reload, which then keeps
+ * the previous list), naming it.
  */
 static bool
-parse_inet(const char *text, ClientAddr *addr, int *bits)
+check_trusted_proxies(char **newval, void **extra, GucSource source)
 {
-	bool		v6 = strchr(text, ':') != NULL;
-	int			nbits;
-	static const uint8 v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	char	   *bad_entry = NULL;
+	TrustedProxies *list = eapi_parse_trusted_proxies(*newval, &bad_entry);
 
-	memset(addr, 0, sizeof(*addr));
-	if (bits == NULL && strchr(text, '/') != NULL)
-		return false;
-	/* size -1: inet input, where a prefix length is optional */
-	nbits = pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, text,
-							 addr->bytes, (size_t) -1);
-	if (nbits < 0 || nbits > (v6 ? 128 : 32))
-		return false;
-	addr->family = v6 ? AF_INET6 : AF_INET;
-	if (v6 && memcmp(addr->bytes, v4mapped, sizeof(v4mapped)) == 0 &&
-		(bits == NULL || nbits >= 96))
+	if (list == NULL)
 	{
-		memmove(addr->bytes, addr->bytes + 12, 4);
-		memset(addr->bytes + 4, 0, 12);
-		addr->family = AF_INET;
-		nbits -= 96;
-	}
-	if (bits)
-	{
-		/* keep only the network part, so matching compares whole bytes */
-		for (int i = 0; i < 16; i++)
+		if (bad_entry)
+			GUC_check_errdetail("\"%s\" is not an IPv4 or IPv6 address or CIDR block.",
+								bad_entry);
+		else
 		{
-			int			keep = Min(Max(nbits - i * 8, 0), 8);
-
-			addr->bytes[i] &= (uint8) (0xff00 >> keep);
+			GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+			GUC_check_errmsg("out of memory");
 		}
-		*bits = nbits;
+		return false;
 	}
+	*extra = list;
 	return true;
 }
 
@@ -167,83 +122,7 @@ parse_inet(const char *text, ClientAddr *addr, int *bits)
 static bool
 is_trusted_proxy(const ClientAddr *addr)
 {
-	if (trusted_proxies == NULL)
-		return false;
-	for (int i = 0; i < trusted_proxies->count; i++)
-	{
-		const ProxyBlock *block = &trusted_proxies->blocks[i];
-		int			whole = block->bits / 8;
-		int			rest = block->bits % 8;
-
-		if (block->addr.family != addr->family ||
-			memcmp(block->addr.bytes, addr->bytes, whole) != 0)
-			continue;
-		if (rest == 0 ||
-			(addr->bytes[whole] & (uint8) (0xff00 >> rest)) == block->addr.bytes[whole])
-			return true;
-	}
-	return false;
-}
-
-/*
- * Check hook of ecommerce_api.trusted_proxies: a comma-separated list of
- * addresses and CIDR blocks.  A bad entry refuses the whole value (SET,
- * ALTER SYSTEM, or a reload, which then keeps the previous list), naming it.
- */
-static bool
-check_trusted_proxies(char **newval, void **extra, GucSource source)
-{
-	char	   *copy = pstrdup(*newval);
-	int			max_blocks = 1;
-	TrustedProxies *list;
-	char	   *p;
-
-	for (p = copy; *p; p++)
-		if (*p == ',')
-			max_blocks++;
-	list = malloc(offsetof(TrustedProxies, blocks) + max_blocks * sizeof(ProxyBlock));
-	if (list == NULL)
-	{
-		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
-		GUC_check_errmsg("out of memory");
-		pfree(copy);
-		return false;
-	}
-	list->count = 0;
-
-	for (p = copy; *p;)
-	{
-		char	   *entry;
-		char	   *end;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		entry = p;
-		while (*p && *p != ',')
-			p++;
-		end = p;
-		if (*p)
-			p++;
-		while (end > entry && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		*end = '\0';
-
-		if (!parse_inet(entry, &list->blocks[list->count].addr,
-						&list->blocks[list->count].bits))
-		{
-			GUC_check_errdetail("\"%s\" is not an IPv4 or IPv6 address or CIDR block.",
-								entry);
-			free(list);
-			pfree(copy);
-			return false;
-		}
-		list->count++;
-	}
-	pfree(copy);
-	*extra = list;
-	return true;
+	return eapi_proxies_contain(trusted_proxies, addr);
 }
 
 static void
@@ -380,62 +259,19 @@ collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+
 /*
- * The client behind a trusted proxy.  Each proxy appends the address it got
- * the request from, so X-Forwarded-For is read from the right: past the
- * entries that are trusted proxies themselves, the first one that is not is
- * the client (anything left of it may be forged).  When every entry is a
- * trusted proxy, the leftmost is as far as we can see.  Several header lines
- * read as one list.  Returns false, and the peer stays the client, when
- * there is no X-Forwarded-For or an entry is not a plain IP address.
+ * The client behind a trusted proxy, from the request's X-Forwarded-For
+ * lines (eapi_forwarded_client).  False, and the peer stays the client, when
+ * there is none or an entry is not a plain IP address.
  */
 static bool
 forwarded_client(struct MHD_Connection *conn, ClientAddr *client)
 {
 	ForwardedHeaders headers = {0};
-	ClientAddr	hop = {0};
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forwarded, &headers);
-	if (headers.count == 0)
-		return false;
-
-	for (int h = headers.count - 1; h >= Max(headers.count - MAX_FORWARDED_HEADERS, 0); h--)
-	{
-		const char *value = headers.values[h % MAX_FORWARDED_HEADERS];
-		const char *end = value + strlen(value);
-
-		for (;;)
-		{
-			const char *start = end;
-			const char *first;
-			const char *last = end;
-			char		entry[MAX_FORWARDED_ENTRY];
-
-			while (start > value && start[-1] != ',')
-				start--;
-			first = start;
-			while (first < last && (*first == ' ' || *first == '\t'))
-				first++;
-			while (last > first && (last[-1] == ' ' || last[-1] == '\t'))
-				last--;
-			if (last == first || last - first >= MAX_FORWARDED_ENTRY)
-				return false;
-			memcpy(entry, first, last - first);
-			entry[last - first] = '\0';
-			if (!parse_inet(entry, &hop, NULL))
-				return false;
-			if (!is_trusted_proxy(&hop))
-			{
-				*client = hop;
-				return true;
-			}
-			if (start == value)
-				break;
-			end = start - 1;	/* before the comma */
-		}
-	}
-	*client = hop;
-	return true;
+	return eapi_forwarded_client(headers.values, headers.count, trusted_proxies, client);
 }
 
 /*

@@ -236,6 +236,8 @@ static void
 loc_field_end(void *state, char *fname, bool isnull)
 {
 	pop_step(state);
+	if (fname)
+		pfree(fname);
 }
 
 static void
@@ -268,6 +270,7 @@ loc_scalar(void *state, char *token, JsonTokenType tokentype)
 	/* called once the scalar is consumed: did it hold the byte? */
 	if (passed_target(search))
 		found_here(search);
+	pfree(token);
 }
 
 /*
@@ -308,7 +311,28 @@ body_loc(const char *body, size_t len, int target)
 	sem.scalar = loc_scalar;
 	(void) pg_parse_json(search.lex, &sem);
 
-	return search.loc ? search.loc->data : pstrdup("[\"body\"]");
+	/*
+	 * In the server all this goes with the request's memory context; freed
+	 * here anyway, so that the fuzz harness, which has none, runs long.
+	 */
+	for (int i = 0; i < Min(search.depth, EAPI_MAX_JSON_DEPTH + 1); i++)
+		if (search.steps[i].key)
+			pfree(search.steps[i].key);
+	if (search.lex->strval)
+	{
+		pfree(search.lex->strval->data);
+		pfree(search.lex->strval);
+	}
+	pfree(search.lex);
+	pfree(copy);
+	if (search.loc)
+	{
+		char	   *loc = search.loc->data;
+
+		pfree(search.loc);
+		return loc;
+	}
+	return pstrdup("[\"body\"]");
 }
 
 /* Characters (not bytes) before offset in valid text: Python's pos. */
@@ -346,6 +370,8 @@ eapi_check_body(const char *body, size_t len, StringInfo problems)
 			loc = body_loc(body, len, (int) offset);
 		append_problem(problems, UNICODE_TYPE, loc ? loc : "[\"body\"]",
 					   check == EAPI_TEXT_NUL ? NUL_MSG : UNICODE_MSG, "null", NULL);
+		if (loc)
+			pfree(loc);
 		return false;
 	}
 
