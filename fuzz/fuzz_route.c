@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	char	   *nul;
 	const ApiRoute *route;
 	char	   *path_id;
-	StringInfoData allow;
+	char	   *allow;
 	RouteMatch	match;
 
 	memcpy(input, data, size);
@@ -28,7 +28,6 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	method = input;
 	path = nul ? nul + 1 : input + size;
 
-	initStringInfo(&allow);
 	match = eapi_route_lookup(method, path, &route, &path_id, &allow);
 	switch (match)
 	{
@@ -43,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 				abort();
 			break;
 		case ROUTE_NO_METHOD:
-			if (allow.len == 0 || route != NULL)
+			if (allow == NULL || allow[0] == '\0' || route != NULL)
 				abort();
 			break;
 		case ROUTE_NO_PATH:
@@ -51,7 +50,10 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 				abort();
 			break;
 	}
-	pfree(allow.data);
+	if (allow)
+		pfree(allow);
+	if (path_id)
+		pfree(path_id);
 	pfree(input);
 	return 0;
 }

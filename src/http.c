@@ -470,7 +470,7 @@ check_path(HttpRequest *req, const char *method, const char *url)
 	StringInfoData problems;
 	const ApiRoute *route;
 	char	   *path_id;
-	StringInfoData allow;
+	char	   *allow;
 	bool		in_id = false;
 
 	if (check == EAPI_TEXT_OK)
@@ -480,7 +480,6 @@ check_path(HttpRequest *req, const char *method, const char *url)
 	for (size_t i = 0; i < len; i++)
 		if (path[i] == '\0')
 			path[i] = '\x7f';
-	initStringInfo(&allow);
 	if (eapi_route_lookup(method, path, &route, &path_id, &allow) != ROUTE_NO_PATH &&
 		path_id != NULL)
 		in_id = strchr(path_id, '\x7f') != NULL ||
