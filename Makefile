@@ -6,6 +6,7 @@
 #                     make installcheck as an unprivileged user (see .ci/run)
 #   make fuzz         fuzz for FUZZ_SECONDS per target (fuzz/, test/t/022)
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
+#                     (make demo PORT=8001: another port)
 #   make demo-stop    stop it
 #
 # Layout: src/ the C module, sql/ the SQL objects (one concern per piece),
@@ -116,8 +117,10 @@ fuzz:
 	EAPI_FUZZ_SECONDS=$(FUZZ_SECONDS) EAPI_FUZZ_REQUESTS=300000 \
 		SUITES=tap PROVE_TESTS=test/t/022_http_fuzz.pl bash scripts/test.sh
 
+# make demo PORT=8001
+PORT ?= 8000
 demo:
-	bash scripts/demo.sh start
+	PORT='$(PORT)' bash scripts/demo.sh start
 
 demo-stop:
 	bash scripts/demo.sh stop
