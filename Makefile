@@ -4,6 +4,7 @@
 #   make install      install them into the PostgreSQL found by pg_config
 #   make test         install what is missing (apt), build, install, and run
 #                     make installcheck as an unprivileged user (see .ci/run)
+#   make test-browser the docs pages in headless Chromium (chromium, npm)
 #   make fuzz         fuzz for FUZZ_SECONDS per target (fuzz/, test/t/022)
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
 #                     (make demo PORT=8001: another port)
@@ -104,9 +105,14 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test demo demo-stop fuzz
+.PHONY: test test-browser demo demo-stop fuzz
 test:
 	bash scripts/test.sh
+
+# GET /docs and /docs/static in headless Chromium (test/t/024_docs_browser.pl);
+# installs chromium and test/browser's npm packages first
+test-browser:
+	bash scripts/test-browser.sh
 
 # Fuzzing, long: every coverage-guided target of fuzz/ for FUZZ_SECONDS each,
 # then the end-to-end mutation fuzzer (test/t/022_http_fuzz.pl) for as long,

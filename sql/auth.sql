@@ -266,7 +266,7 @@ BEGIN
                  'GET /products', 'GET /products/id/{id}', 'GET /products/filter',
                  'GET /reviews', 'GET /reviews/id/{id}',
                  'POST /clients', 'POST /clients/login',
-                 'GET /openapi.json', 'GET /docs') THEN
+                 'GET /openapi.json', 'GET /docs', 'GET /docs/static') THEN
         RETURN args;
     END IF;
 

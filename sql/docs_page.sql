@@ -1,7 +1,8 @@
 /*
  * sql/docs_page.sql
- *		GET /docs (api_docs): the OpenAPI document of sql/openapi.sql rendered
- *		as one HTML page.
+ *		GET /docs/static (api_docs): the OpenAPI document of sql/openapi.sql
+ *		rendered as one HTML page; GET /docs (api_docs_swagger): Swagger UI
+ *		pointed at /openapi.json, as FastAPI serves it.
  *
  * A piece of the install script (see sql/conventions.sql).
  */
@@ -138,7 +139,7 @@ BEGIN
 END
 $$;
 
--- GET /docs
+-- GET /docs/static
 CREATE FUNCTION ecommerce_api.api_docs() RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
@@ -211,4 +212,48 @@ BEGIN
         || '</body></html>';
     RETURN page;
 END
+$$;
+
+/* ---- GET /docs: Swagger UI ----------------------------------------------
+ *
+ * The page FastAPI serves at /docs: Swagger UI's bundle and stylesheet from
+ * ecommerce_api.docs_assets_url (default: the CDN FastAPI uses), reading
+ * /openapi.json; the Authorize button takes a bearer token (bearerAuth) and
+ * keeps it across reloads; the operations can be filtered.  Machines without
+ * the CDN: GET /docs/static, or docs_assets_url pointing at a copy of npm's
+ * swagger-ui-dist.
+ */
+CREATE FUNCTION ecommerce_api.api_docs_swagger() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT format($html$<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%1$s - Swagger UI</title>
+<link rel="stylesheet" type="text/css" href="%2$s/swagger-ui.css">
+</head>
+<body>
+<noscript>This page needs JavaScript and %2$s; <a href="/docs/static">/docs/static</a> needs neither.</noscript>
+<div id="swagger-ui"></div>
+<script src="%2$s/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    layout: "BaseLayout",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    persistAuthorization: true,
+    filter: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]
+});
+</script>
+</body>
+</html>
+$html$,
+        'ecommerce_api',
+        ecommerce_api._html(rtrim(coalesce(nullif(current_setting('ecommerce_api.docs_assets_url', true), ''),
+                                           'https://cdn.jsdelivr.net/npm/swagger-ui-dist@5'), '/')))
 $$;

@@ -357,7 +357,7 @@ BEGIN
             "id_key": {"type": "integer", "format": "int64"},
             "name": {"type": "string"},
             "token": {"type": "string",
-                      "description": "A signed bearer token (an HS256 JWT) carrying the client id, the admin flag and an expiry (ecommerce_api.token_lifetime): send it as 'Authorization: Bearer <token>' (see bearerAuth)."}
+                      "description": "A signed bearer token (an HS256 JWT) carrying the client id, the admin flag and an expiry (ecommerce_api.token_lifetime): send it as `Authorization: Bearer <token>` (see bearerAuth)."}
         }
     }$j$::json),
     -- checkout -------------------------------------------------------------
@@ -658,7 +658,7 @@ Input is lenient: unknown keys are ignored, numeric strings are accepted for num
 
 Output: JSON keys come in the order the schemas list them; an absent value is null; datetimes are ISO-8601 without zone (UTC). Every answer carries X-Request-ID (the one sent when it is 1-128 characters of [A-Za-z0-9._:-], else a generated UUID), X-Response-Time and, per ecommerce_api.cors_allowed_origins, Access-Control-Allow-Origin (with Access-Control-Expose-Headers naming these headers). While the rate limiter is on (ecommerce_api.rate_limit > 0), every answer but the health check's and a preflight's also carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time, seconds).
 
-Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
+Errors are `{"detail": "<message>"}`; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
         'tags', $j$[
             {"name": "categories", "description": "Product categories."},
             {"name": "products", "description": "The catalog. Stock moves with order lines."},
@@ -741,7 +741,7 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
             UNION ALL
             SELECT 6, 3, '/orders/checkout', json_build_object('post', ecommerce_api._oa_operation(
                 'orders_checkout', 'orders', 'Check out a cart',
-                'Creates the bill (number CHK-<yyyymmdd>-<n>), the order (total computed from the products'' prices) and its lines in one transaction. Any failing item refuses the whole checkout and nothing is written.',
+                'Creates the bill (number `CHK-<yyyymmdd>-<n>`), the order (total computed from the products'' prices) and its lines in one transaction. Any failing item refuses the whole checkout and nothing is written.',
                 NULL, 'CheckoutRequest',
                 '201', ecommerce_api._oa_success('The order, its bill and its lines.', 'application/json',
                            ecommerce_api._oa_ref('schemas', 'CheckoutResponse')),
@@ -790,8 +790,15 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                 '{"503": "Not ready, and why (detail)."}', false, false))
             UNION ALL
             SELECT 9, 4, '/docs', json_build_object('get', ecommerce_api._oa_operation(
-                'docs', 'service', 'This description as a web page',
-                'An HTML page rendered from /openapi.json, self-contained (no scripts, styles or fonts from elsewhere).',
+                'docs_swagger', 'service', 'This description in Swagger UI',
+                'Swagger UI, as FastAPI serves it: try-it-out, Authorize (a bearer token, kept across reloads), a filter. It reads /openapi.json and loads its script and stylesheet from ecommerce_api.docs_assets_url (default: the jsDelivr CDN); /docs/static needs neither.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('The page.', 'text/html', '{"type": "string"}'),
+                '{}', true, false))
+            UNION ALL
+            SELECT 9, 5, '/docs/static', json_build_object('get', ecommerce_api._oa_operation(
+                'docs', 'service', 'This description as a static web page',
+                'An HTML page rendered from /openapi.json, self-contained (no scripts, styles or fonts from elsewhere): for machines without internet.',
                 NULL, NULL,
                 '200', ecommerce_api._oa_success('The page.', 'text/html', '{"type": "string"}'),
                 '{}', true, false))
@@ -815,7 +822,7 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                     'type', 'http',
                     'scheme', 'bearer',
                     'bearerFormat', 'JWT',
-                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as "Authorization: Bearer <token>". It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
+                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as `Authorization: Bearer <token>`. It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
 END
 $$;
 

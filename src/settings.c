@@ -192,6 +192,26 @@ eapi_log_effective_settings(int worker_number)
 	pfree(rate_limit.data);
 }
 
+/*
+ * ecommerce_api.docs_assets_url: read by the SQL of GET /docs
+ * (current_setting), so C keeps it only for the check.  The page loads
+ * scripts from it: only an http(s) URL or a path on this host, never a
+ * "javascript:" or "data:" one.
+ */
+static char *docs_assets_url = NULL;
+
+static bool
+check_docs_assets_url(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (pg_strncasecmp(v, "https://", 8) == 0 || pg_strncasecmp(v, "http://", 7) == 0 ||
+		(v[0] == '/' && v[1] != '/'))
+		return true;
+	GUC_check_errdetail("It must start with https://, http:// or / (a path on this host).");
+	return false;
+}
+
 void
 eapi_define_settings(void)
 {
@@ -278,6 +298,14 @@ eapi_define_settings(void)
 							   "*",
 							   PGC_SIGHUP, 0,
 							   check_cors_allowed_origins, assign_cors_allowed_origins, NULL);
+
+	DefineCustomStringVariable("ecommerce_api.docs_assets_url",
+							   "Base URL GET /docs loads Swagger UI from (swagger-ui-bundle.js, swagger-ui.css).",
+							   "http(s):// or a path on this host; GET /docs/static needs none.",
+							   &docs_assets_url,
+							   "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
+							   PGC_SIGHUP, 0,
+							   check_docs_assets_url, NULL, NULL);
 
 	DefineCustomBoolVariable("ecommerce_api.log_requests",
 							 "Log one line per HTTP request.",

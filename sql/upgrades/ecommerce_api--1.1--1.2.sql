@@ -280,7 +280,9 @@ BEGIN
 END
 $$;
 
--- sql/openapi.sql: GET /live and GET /ready, and what the health check says now
+-- sql/openapi.sql: GET /live and GET /ready, and what the health check says now;
+-- GET /docs (Swagger UI) and /docs/static; placeholders in code spans (Swagger
+-- UI drops a bare <token>)
 
 CREATE OR REPLACE FUNCTION ecommerce_api._openapi() RETURNS json
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
@@ -300,7 +302,7 @@ Input is lenient: unknown keys are ignored, numeric strings are accepted for num
 
 Output: JSON keys come in the order the schemas list them; an absent value is null; datetimes are ISO-8601 without zone (UTC). Every answer carries X-Request-ID (the one sent when it is 1-128 characters of [A-Za-z0-9._:-], else a generated UUID), X-Response-Time and, per ecommerce_api.cors_allowed_origins, Access-Control-Allow-Origin (with Access-Control-Expose-Headers naming these headers). While the rate limiter is on (ecommerce_api.rate_limit > 0), every answer but the health check's and a preflight's also carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time, seconds).
 
-Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
+Errors are `{"detail": "<message>"}`; a validation failure is 422 {"detail": [{"type", "loc", "msg", "input"}, ...]} in FastAPI's shape, listing every problem at once. Statuses: 400 business rule, 401/403 authentication (see bearerAuth), 404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 invalid, 429 rate limited, 500 unexpected, 503 unavailable.$d$),
         'tags', $j$[
             {"name": "categories", "description": "Product categories."},
             {"name": "products", "description": "The catalog. Stock moves with order lines."},
@@ -383,7 +385,7 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
             UNION ALL
             SELECT 6, 3, '/orders/checkout', json_build_object('post', ecommerce_api._oa_operation(
                 'orders_checkout', 'orders', 'Check out a cart',
-                'Creates the bill (number CHK-<yyyymmdd>-<n>), the order (total computed from the products'' prices) and its lines in one transaction. Any failing item refuses the whole checkout and nothing is written.',
+                'Creates the bill (number `CHK-<yyyymmdd>-<n>`), the order (total computed from the products'' prices) and its lines in one transaction. Any failing item refuses the whole checkout and nothing is written.',
                 NULL, 'CheckoutRequest',
                 '201', ecommerce_api._oa_success('The order, its bill and its lines.', 'application/json',
                            ecommerce_api._oa_ref('schemas', 'CheckoutResponse')),
@@ -432,8 +434,15 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                 '{"503": "Not ready, and why (detail)."}', false, false))
             UNION ALL
             SELECT 9, 4, '/docs', json_build_object('get', ecommerce_api._oa_operation(
-                'docs', 'service', 'This description as a web page',
-                'An HTML page rendered from /openapi.json, self-contained (no scripts, styles or fonts from elsewhere).',
+                'docs_swagger', 'service', 'This description in Swagger UI',
+                'Swagger UI, as FastAPI serves it: try-it-out, Authorize (a bearer token, kept across reloads), a filter. It reads /openapi.json and loads its script and stylesheet from ecommerce_api.docs_assets_url (default: the jsDelivr CDN); /docs/static needs neither.',
+                NULL, NULL,
+                '200', ecommerce_api._oa_success('The page.', 'text/html', '{"type": "string"}'),
+                '{}', true, false))
+            UNION ALL
+            SELECT 9, 5, '/docs/static', json_build_object('get', ecommerce_api._oa_operation(
+                'docs', 'service', 'This description as a static web page',
+                'An HTML page rendered from /openapi.json, self-contained (no scripts, styles or fonts from elsewhere): for machines without internet.',
                 NULL, NULL,
                 '200', ecommerce_api._oa_success('The page.', 'text/html', '{"type": "string"}'),
                 '{}', true, false))
@@ -457,6 +466,540 @@ Errors are {"detail": "<message>"}; a validation failure is 422 {"detail": [{"ty
                     'type', 'http',
                     'scheme', 'bearer',
                     'bearerFormat', 'JWT',
-                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as "Authorization: Bearer <token>". It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
+                    'description', $d$The token of POST /api/v1/clients/login, signed, carrying the client id, the admin flag and an expiry; send it as `Authorization: Bearer <token>`. It is needed only when ecommerce_api.auth_mode = required; in the default mode (open) no route needs one. In required mode, catalog reads (products, categories, reviews), registration (POST /api/v1/clients/), login, health, metrics and this description are public; a client may read and write only its own client record, addresses, bills, orders, order lines and reviews, and check out; catalog writes and other clients' data need an admin token. A missing or bad token answers 401, a valid token without the right 403. The operations that need a token in required mode list bearerAuth as an alternative to no authentication.$d$))))));
+END
+$$;
+
+/* ---- GET /docs: Swagger UI ----------------------------------------------
+ *
+ * The page FastAPI serves at /docs: Swagger UI's bundle and stylesheet from
+ * ecommerce_api.docs_assets_url (default: the CDN FastAPI uses), reading
+ * /openapi.json; the Authorize button takes a bearer token (bearerAuth) and
+ * keeps it across reloads; the operations can be filtered.  Machines without
+ * the CDN: GET /docs/static, or docs_assets_url pointing at a copy of npm's
+ * swagger-ui-dist.
+ */
+CREATE FUNCTION ecommerce_api.api_docs_swagger() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT format($html$<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%1$s - Swagger UI</title>
+<link rel="stylesheet" type="text/css" href="%2$s/swagger-ui.css">
+</head>
+<body>
+<noscript>This page needs JavaScript and %2$s; <a href="/docs/static">/docs/static</a> needs neither.</noscript>
+<div id="swagger-ui"></div>
+<script src="%2$s/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    layout: "BaseLayout",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    persistAuthorization: true,
+    filter: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]
+});
+</script>
+</body>
+</html>
+$html$,
+        'ecommerce_api',
+        ecommerce_api._html(rtrim(coalesce(nullif(current_setting('ecommerce_api.docs_assets_url', true), ''),
+                                           'https://cdn.jsdelivr.net/npm/swagger-ui-dist@5'), '/')))
+$$;
+
+-- sql/openapi.sql: the login token's description puts `Authorization: Bearer
+-- <token>` in a code span (Swagger UI drops a bare <token>)
+CREATE OR REPLACE FUNCTION ecommerce_api._oa_schemas() RETURNS json
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+    WITH
+    -- the fields of an order's body, shared by POST (OrderCreate) and the
+    -- partial PUT (OrderUpdate), which differ only in what they require
+    order_fields(props) AS (SELECT $j${
+        "date": {"type": ["string", "null"], "examples": ["2026-11-27T21:51:40"],
+                 "description": "ISO-8601 datetime without zone, taken as UTC. Default: now."},
+        "total": {"type": "number", "minimum": 0, "maximum": 999999999999.99,
+                  "description": "Rounded half-up to cents."},
+        "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+        "status": {"anyOf": [{"$ref": "#/components/schemas/OrderStatus"}, {"type": "null"}], "default": 1,
+                   "description": "Setting 4 (CANCELED) returns the order's stock; a canceled order cannot change status again (409)."},
+        "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."},
+        "bill_id": {"type": "integer", "format": "int64", "description": "An existing bill (404 otherwise)."}
+    }$j$::json)
+    SELECT json_object_agg(s.name, s.schema ORDER BY s.n)
+      FROM order_fields o,
+           LATERAL (VALUES
+    -- errors ---------------------------------------------------------------
+    (1, 'HTTPError', $j${
+        "type": "object",
+        "description": "Every refusal but a validation failure.",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string", "examples": ["Entity with id 5 not found"]}}
+    }$j$::json),
+    (2, 'ValidationErrorItem', $j${
+        "type": "object",
+        "description": "One problem of a request, as pydantic v2 reports it.",
+        "required": ["type", "loc", "msg", "input"],
+        "properties": {
+            "type": {"type": "string", "examples": ["string_too_short"],
+                     "description": "missing, string_type, string_too_short, string_too_long, int_parsing, float_parsing, greater_than, greater_than_equal, less_than_equal, enum, literal_error, value_error, date_parsing, datetime_parsing, model_attributes_type, list_type, too_short, too_long, json_invalid, ..."},
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]}, "examples": [["body", "price"]],
+                    "description": "Where: [\"body\", field], [\"body\", \"items\", index, field], [\"query\", name], [\"path\", \"id\"]; malformed JSON is [\"body\", character position]."},
+            "msg": {"type": "string", "examples": ["String should have at least 1 character"]},
+            "input": {"description": "The value refused (for a missing field, the object it is missing from)."},
+            "ctx": {"type": "object", "description": "The constraint that failed, e.g. {\"min_length\": 1}."}
+        }
+    }$j$::json),
+    (3, 'ValidationError', $j${
+        "type": "object",
+        "description": "FastAPI's validation answer: every problem of the request at once, path, query and body together.",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationErrorItem"}}}
+    }$j$::json),
+    (4, 'RateLimitError', $j${
+        "type": "object",
+        "required": ["detail", "retry_after"],
+        "properties": {
+            "detail": {"type": "string", "examples": ["Rate limit exceeded. Maximum 100 requests per 60 seconds."]},
+            "retry_after": {"type": "integer", "description": "Seconds to wait."}
+        }
+    }$j$::json),
+    -- enums: integers on the wire ------------------------------------------
+    (5, 'DeliveryMethod', $j${
+        "type": "integer", "enum": [1, 2, 3],
+        "description": "1 DRIVE_THRU, 2 ON_HAND, 3 HOME_DELIVERY",
+        "x-enum-varnames": ["DRIVE_THRU", "ON_HAND", "HOME_DELIVERY"]
+    }$j$::json),
+    (6, 'OrderStatus', $j${
+        "type": "integer", "enum": [1, 2, 3, 4],
+        "description": "1 PENDING, 2 IN_PROGRESS, 3 DELIVERED, 4 CANCELED",
+        "x-enum-varnames": ["PENDING", "IN_PROGRESS", "DELIVERED", "CANCELED"]
+    }$j$::json),
+    (7, 'PaymentType', $j${
+        "type": "integer", "enum": [1, 2, 3, 4, 5],
+        "description": "1 CASH, 2 CARD, 3 DEBIT, 4 CREDIT, 5 BANK_TRANSFER",
+        "x-enum-varnames": ["CASH", "CARD", "DEBIT", "CREDIT", "BANK_TRANSFER"]
+    }$j$::json),
+    -- categories -----------------------------------------------------------
+    (10, 'Category', $j${
+        "type": "object",
+        "required": ["id_key", "name"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"}
+        }
+    }$j$::json),
+    (11, 'CategoryCreate', $j${
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100,
+                     "description": "Unique as written (409 otherwise)."}
+        }
+    }$j$::json),
+    -- products -------------------------------------------------------------
+    (20, 'Product', $j${
+        "type": "object",
+        "required": ["id_key", "name", "description", "price", "stock", "category_id", "category"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "price": {"type": "number", "examples": [19.99]},
+            "stock": {"type": "integer"},
+            "category_id": {"type": ["integer", "null"], "format": "int64"},
+            "category": {"anyOf": [{"$ref": "#/components/schemas/Category"}, {"type": "null"}],
+                         "description": "The product's category, null when it has none."}
+        }
+    }$j$::json),
+    (21, 'ProductCreate', $j${
+        "type": "object",
+        "required": ["name", "price"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": {"type": ["string", "null"], "maxLength": 2000},
+            "price": {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99,
+                      "description": "Rounded half-up to cents; the rounded price must be > 0."},
+            "stock": {"type": ["integer", "null"], "minimum": 0, "maximum": 2147483647, "default": 0,
+                      "description": "On PUT, absent keeps the current stock."},
+            "category_id": {"type": ["integer", "null"], "format": "int64",
+                            "description": "An existing category (404 otherwise), or null."}
+        }
+    }$j$::json),
+    -- clients --------------------------------------------------------------
+    (30, 'Client', $j${
+        "type": "object",
+        "description": "Never carries the password.",
+        "required": ["id_key", "name", "lastname", "email", "telephone", "is_admin"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "lastname": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "telephone": {"type": ["string", "null"]},
+            "is_admin": {"type": "boolean"}
+        }
+    }$j$::json),
+    (31, 'ClientCreate', $j${
+        "type": "object",
+        "description": "is_admin is ignored on input.",
+        "required": ["name", "lastname", "email"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "lastname": {"type": "string", "minLength": 1, "maxLength": 100},
+            "email": {"type": "string", "format": "email", "maxLength": 254,
+                      "description": "One @, a non-empty local part, a dotted domain. The domain is stored lower-case; unique (409 otherwise)."},
+            "telephone": {"type": ["string", "null"], "maxLength": 30},
+            "password": {"type": ["string", "null"], "minLength": 1, "maxLength": 128, "writeOnly": true,
+                         "description": "Stored as a bcrypt hash. A client created without one is a guest that can never log in; on PUT, a password changes it and absent keeps it."}
+        }
+    }$j$::json),
+    -- addresses ------------------------------------------------------------
+    (40, 'Address', $j${
+        "type": "object",
+        "required": ["id_key", "street", "number", "city", "client_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "street": {"type": ["string", "null"]},
+            "number": {"type": ["string", "null"]},
+            "city": {"type": ["string", "null"]},
+            "client_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (41, 'AddressCreate', $j${
+        "type": "object",
+        "required": ["client_id"],
+        "properties": {
+            "street": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+            "number": {"type": ["string", "null"], "maxLength": 20},
+            "city": {"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."}
+        }
+    }$j$::json),
+    -- bills ----------------------------------------------------------------
+    (50, 'Bill', $j${
+        "type": "object",
+        "required": ["id_key", "bill_number", "discount", "date", "total", "payment_type", "client_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "bill_number": {"type": "string"},
+            "discount": {"type": ["number", "null"]},
+            "date": {"type": "string", "format": "date"},
+            "total": {"type": "number"},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "client_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (51, 'BillCreate', $j${
+        "type": "object",
+        "required": ["bill_number", "date", "total", "payment_type", "client_id"],
+        "properties": {
+            "bill_number": {"type": "string", "minLength": 1, "maxLength": 50,
+                            "description": "Unique as written (409 otherwise)."},
+            "discount": {"type": ["number", "null"], "minimum": 0, "maximum": 999999999999.99},
+            "date": {"type": "string", "format": "date",
+                     "description": "YYYY-MM-DD; a datetime whose time is zero is accepted too."},
+            "total": {"type": "number", "minimum": 0, "maximum": 999999999999.99},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."}
+        }
+    }$j$::json),
+    -- orders ---------------------------------------------------------------
+    (60, 'Order', $j${
+        "type": "object",
+        "required": ["id_key", "date", "total", "delivery_method", "status", "client_id", "bill_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "date": {"type": "string", "examples": ["2026-11-27T21:51:40"],
+                     "description": "ISO-8601 datetime without zone (UTC), 'T' separator, fractional seconds only when not zero."},
+            "total": {"type": "number"},
+            "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+            "status": {"$ref": "#/components/schemas/OrderStatus"},
+            "client_id": {"type": "integer", "format": "int64"},
+            "bill_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (61, 'OrderCreate', json_build_object(
+        'type', 'object',
+        'required', json_build_array('total', 'delivery_method', 'client_id', 'bill_id'),
+        'properties', o.props)),
+    (62, 'OrderUpdate', json_build_object(
+        'type', 'object',
+        'description', 'A partial update: only the keys sent change, and none is required; a key that is sent must be valid ("total": null is 422).',
+        'properties', o.props)),
+    -- order lines ----------------------------------------------------------
+    (70, 'LineProduct', $j${
+        "type": "object",
+        "description": "The product of an order line.",
+        "required": ["id_key", "name", "price"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "price": {"type": "number"}
+        }
+    }$j$::json),
+    (71, 'OrderDetail', $j${
+        "type": "object",
+        "required": ["id_key", "quantity", "price", "order_id", "product_id", "product"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "quantity": {"type": "integer"},
+            "price": {"type": "number"},
+            "order_id": {"type": "integer", "format": "int64"},
+            "product_id": {"type": "integer", "format": "int64"},
+            "product": {"$ref": "#/components/schemas/LineProduct"}
+        }
+    }$j$::json),
+    (72, 'OrderDetailCreate', $j${
+        "type": "object",
+        "description": "Taking a line's quantity from stock, or changing it, refuses with 409 when the stock is short; lines of a canceled order cannot be added or changed (409).",
+        "required": ["quantity", "order_id", "product_id"],
+        "properties": {
+            "quantity": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2147483647},
+            "price": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 9999999999.99,
+                      "description": "Checked, not taken: it must be within 0.01 of the product's price (400 otherwise). The line is priced at the product's price."},
+            "order_id": {"type": "integer", "format": "int64", "description": "An existing order (404 otherwise)."},
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."}
+        }
+    }$j$::json),
+    -- reviews --------------------------------------------------------------
+    (80, 'Review', $j${
+        "type": "object",
+        "required": ["id_key", "rating", "comment", "product_id"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "rating": {"type": "number"},
+            "comment": {"type": ["string", "null"]},
+            "product_id": {"type": "integer", "format": "int64"}
+        }
+    }$j$::json),
+    (81, 'ReviewCreate', $j${
+        "type": "object",
+        "required": ["rating", "product_id"],
+        "properties": {
+            "rating": {"type": "number", "minimum": 1, "maximum": 5, "description": "Rounded half-up to two decimals."},
+            "comment": {"type": ["string", "null"], "minLength": 10, "maxLength": 1000},
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."}
+        }
+    }$j$::json),
+    -- login ----------------------------------------------------------------
+    (90, 'LoginRequest', $j${
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string", "writeOnly": true}
+        }
+    }$j$::json),
+    (91, 'LoginResponse', $j${
+        "type": "object",
+        "required": ["id_key", "name", "token"],
+        "properties": {
+            "id_key": {"type": "integer", "format": "int64"},
+            "name": {"type": "string"},
+            "token": {"type": "string",
+                      "description": "A signed bearer token (an HS256 JWT) carrying the client id, the admin flag and an expiry (ecommerce_api.token_lifetime): send it as `Authorization: Bearer <token>` (see bearerAuth)."}
+        }
+    }$j$::json),
+    -- checkout -------------------------------------------------------------
+    (100, 'CheckoutItem', $j${
+        "type": "object",
+        "required": ["product_id", "quantity"],
+        "properties": {
+            "product_id": {"type": "integer", "format": "int64", "description": "An existing product (404 otherwise)."},
+            "quantity": {"type": "integer", "exclusiveMinimum": 0, "maximum": 2147483647}
+        }
+    }$j$::json),
+    (101, 'CheckoutRequest', $j${
+        "type": "object",
+        "required": ["client_id", "delivery_method", "payment_type", "items"],
+        "properties": {
+            "client_id": {"type": "integer", "format": "int64", "description": "An existing client (404 otherwise)."},
+            "delivery_method": {"$ref": "#/components/schemas/DeliveryMethod"},
+            "payment_type": {"$ref": "#/components/schemas/PaymentType"},
+            "items": {"type": "array", "minItems": 1, "maxItems": 1000,
+                      "items": {"$ref": "#/components/schemas/CheckoutItem"},
+                      "description": "Items naming the same product are merged into one line (quantities added)."}
+        }
+    }$j$::json),
+    (102, 'CheckoutResponse', $j${
+        "type": "object",
+        "required": ["order", "bill", "order_details"],
+        "properties": {
+            "order": {"$ref": "#/components/schemas/Order"},
+            "bill": {"$ref": "#/components/schemas/Bill"},
+            "order_details": {"type": "array", "items": {"$ref": "#/components/schemas/OrderDetail"},
+                              "description": "One line per product, in product id order, priced at the products' prices."}
+        }
+    }$j$::json),
+    -- health ---------------------------------------------------------------
+    (110, 'HealthLevel', $j${"type": "string", "enum": ["healthy", "warning", "critical"]}$j$::json),
+    (111, 'Health', $j${
+        "type": "object",
+        "required": ["status", "timestamp", "checks"],
+        "properties": {
+            "status": {"$ref": "#/components/schemas/HealthLevel",
+                       "description": "The worse of the two checks' levels."},
+            "timestamp": {"type": "string", "description": "ISO-8601 datetime without zone (UTC)."},
+            "checks": {
+                "type": "object",
+                "required": ["database", "db_pool"],
+                "properties": {
+                    "database": {
+                        "type": "object",
+                        "required": ["status", "health", "latency_ms", "thresholds"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["up", "down"]},
+                            "health": {"$ref": "#/components/schemas/HealthLevel"},
+                            "latency_ms": {"type": "number", "description": "One round trip through the executor."},
+                            "thresholds": {
+                                "type": "object",
+                                "required": ["warning_ms", "critical_ms"],
+                                "properties": {
+                                    "warning_ms": {"type": "number", "const": 100.0},
+                                    "critical_ms": {"type": "number", "const": 500.0}
+                                }
+                            }
+                        }
+                    },
+                    "db_pool": {
+                        "type": "object",
+                        "description": "The pool is the set of HTTP workers: size is the configured workers, checked_out the busy ones.",
+                        "required": ["health", "size", "checked_in", "checked_out", "overflow", "total_capacity",
+                                     "utilization_percent", "thresholds"],
+                        "properties": {
+                            "health": {"$ref": "#/components/schemas/HealthLevel"},
+                            "size": {"type": "integer"},
+                            "checked_in": {"type": "integer"},
+                            "checked_out": {"type": "integer"},
+                            "overflow": {"type": "integer", "const": 0},
+                            "total_capacity": {"type": "integer"},
+                            "utilization_percent": {"type": "number"},
+                            "thresholds": {
+                                "type": "object",
+                                "required": ["warning_percent", "critical_percent"],
+                                "properties": {
+                                    "warning_percent": {"type": "number", "const": 70.0},
+                                    "critical_percent": {"type": "number", "const": 90.0}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }$j$::json)
+           ) AS s(n, name, schema));
+END
+$$;
+
+-- sql/auth.sql: GET /docs/static is public, as /docs
+CREATE OR REPLACE FUNCTION ecommerce_api.authorize(route text, token text, args text[]) RETURNS text[]
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_claims  jsonb;
+    v_me      numeric;    -- the caller
+    v_doc     jsonb;      -- the body
+    v_owner   numeric;    -- the client of the row the path names
+    v_claimed numeric;    -- the client the body or the query names
+    v_bill    numeric;    -- the client of the bill an order's body names
+BEGIN
+    IF route IN ('GET /categories', 'GET /categories/id/{id}',
+                 'GET /products', 'GET /products/id/{id}', 'GET /products/filter',
+                 'GET /reviews', 'GET /reviews/id/{id}',
+                 'POST /clients', 'POST /clients/login',
+                 'GET /openapi.json', 'GET /docs', 'GET /docs/static') THEN
+        RETURN args;
+    END IF;
+
+    v_claims := ecommerce_api._token_claims(token);
+    IF (v_claims -> 'admin')::boolean THEN
+        RETURN args;
+    END IF;
+    v_me := (v_claims ->> 'sub')::numeric;
+
+    CASE route
+    WHEN 'POST /reviews' THEN
+        RETURN args;
+
+    -- the client record: args = (id[, body])
+    WHEN 'GET /clients/id/{id}', 'PUT /clients/id/{id}', 'DELETE /clients/id/{id}' THEN
+        v_owner := ecommerce_api._int_text(args[1]);
+
+    -- lists: args = (skip, limit, client_id)
+    WHEN 'GET /addresses', 'GET /bills', 'GET /orders' THEN
+        IF args[3] IS NULL THEN
+            RETURN args[1:2] || v_me::text;
+        END IF;
+        v_claimed := ecommerce_api._int_text(args[3]);
+
+    -- creates: args = (body), checked below
+    WHEN 'POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+         'POST /order_details' THEN
+        NULL;
+
+    -- one row: args = (id[, body]); a PUT's body is checked below
+    WHEN 'GET /addresses/id/{id}', 'PUT /addresses/id/{id}', 'DELETE /addresses/id/{id}' THEN
+        SELECT a.client_id INTO v_owner FROM ecommerce_api.addresses a
+         WHERE a.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+    WHEN 'GET /bills/id/{id}', 'PUT /bills/id/{id}', 'DELETE /bills/id/{id}' THEN
+        SELECT b.client_id INTO v_owner FROM ecommerce_api.bills b
+         WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+    WHEN 'GET /orders/id/{id}', 'PUT /orders/id/{id}', 'DELETE /orders/id/{id}' THEN
+        SELECT o.client_id INTO v_owner FROM ecommerce_api.orders o
+         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+
+    -- order lines, through their order
+    WHEN 'GET /order_details' THEN
+        -- the lines of one of the caller's orders: order_id absent, or naming
+        -- no order, is owner 0, nobody (not an integer: the route's 422)
+        IF args[3] IS NULL OR ecommerce_api._int_text(args[3]) IS NOT NULL THEN
+            SELECT coalesce(max(o.client_id), 0) INTO v_owner FROM ecommerce_api.orders o
+             WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[3]));
+        END IF;
+    WHEN 'GET /order_details/id/{id}', 'PUT /order_details/id/{id}',
+         'DELETE /order_details/id/{id}' THEN
+        SELECT o.client_id INTO v_owner
+          FROM ecommerce_api.order_details d JOIN ecommerce_api.orders o ON o.id_key = d.order_id
+         WHERE d.id_key = ecommerce_api._bigint(ecommerce_api._int_text(args[1]));
+
+    ELSE
+        -- admin only
+        RAISE EXCEPTION USING ERRCODE = 'EA403', MESSAGE = 'Not enough permissions';
+    END CASE;
+
+    -- the body (a write's last argument) names a client, or an order of one
+    IF route IN ('POST /addresses', 'POST /bills', 'POST /orders', 'POST /orders/checkout',
+                 'PUT /addresses/id/{id}', 'PUT /bills/id/{id}', 'PUT /orders/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        v_claimed := ecommerce_api._int_of(v_doc -> 'client_id');
+    ELSIF route IN ('POST /order_details', 'PUT /order_details/id/{id}') THEN
+        v_doc := ecommerce_api._body(args[cardinality(args)]);
+        SELECT o.client_id INTO v_claimed FROM ecommerce_api.orders o
+         WHERE o.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'order_id'));
+    END IF;
+
+    -- an order may only name a bill of the caller's
+    IF route IN ('POST /orders', 'PUT /orders/id/{id}') THEN
+        SELECT b.client_id INTO v_bill FROM ecommerce_api.bills b
+         WHERE b.id_key = ecommerce_api._bigint(ecommerce_api._int_of(v_doc -> 'bill_id'));
+    END IF;
+
+    -- NULL is nothing to check: absent, not an integer, or naming no row,
+    -- which the route itself answers (422, 404)
+    IF coalesce(v_owner = v_me, true) AND coalesce(v_claimed = v_me, true)
+       AND coalesce(v_bill = v_me, true) THEN
+        RETURN args;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'EA403', MESSAGE = 'Not enough permissions';
 END
 $$;

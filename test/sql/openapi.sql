@@ -29,7 +29,7 @@ SELECT m.method, r.base || m.suffix
                ('delete', '/id/{id}')) AS m(method, suffix)
 UNION ALL
 VALUES ('post', '/api/v1/clients/login'), ('get', '/products/filter'), ('post', '/orders/checkout'),
-       ('get', '/health_check/'), ('get', '/metrics'), ('get', '/openapi.json'), ('get', '/docs'),
+       ('get', '/health_check/'), ('get', '/metrics'), ('get', '/openapi.json'), ('get', '/docs'), ('get', '/docs/static'),
        ('get', '/live'), ('get', '/ready');
 CREATE TEMP VIEW operations AS
 SELECT p.key AS path, o.key AS method, o.value AS op

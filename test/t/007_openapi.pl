@@ -1,6 +1,7 @@
-# GET /openapi.json and GET /docs, and the document kept honest against the
-# server: every operation it describes is called (valid requests built from
-# its schemas, and invalid ones), and every answer must be a status the
+# GET /openapi.json, GET /docs (Swagger UI) and GET /docs/static, and the
+# document kept honest against the server: every operation it describes is
+# called (valid requests built from its schemas, and invalid ones), and every
+# answer must be a status the
 # operation lists, with the documented content type and, for a success,
 # a body of the documented schema.  Conversely every route of the contract
 # is in the document.
@@ -14,6 +15,7 @@ use lib $FindBin::RealBin;
 use EcommerceApi;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 my ($node, $api) = EcommerceApi::start_node('openapi', workers => 2);
 $node->safe_psql('postgres', 'SELECT ecommerce_api.load_demo_data(1)');
@@ -55,7 +57,8 @@ for my $base (qw(/categories /products /api/v1/clients /addresses /bills /orders
 	  "DELETE $base/id/{id}";
 }
 push @contract, 'POST /api/v1/clients/login', 'GET /products/filter', 'POST /orders/checkout',
-  'GET /health_check/', 'GET /metrics', 'GET /openapi.json', 'GET /docs', 'GET /live', 'GET /ready';
+  'GET /health_check/', 'GET /metrics', 'GET /openapi.json', 'GET /docs', 'GET /docs/static', 'GET /live',
+  'GET /ready';
 
 my @operations;    # [method, path, operation], in the document's order
 for my $path (sort keys %{ $doc->{paths} })
@@ -274,9 +277,9 @@ for my $o (sort { $rank{ $a->[0] } <=> $rank{ $b->[0] } } @operations)
 }
 is($checked, scalar @contract, 'every operation was called');
 
-# ------------------------------------------------------------------- /docs
-$res = $api->request('GET', '/docs');
-is($res->{status}, 200, 'GET /docs 200');
+# ------------------------------------------------------------ /docs/static
+$res = $api->request('GET', '/docs/static');
+is($res->{status}, 200, 'GET /docs/static 200');
 is($res->{headers}{'content-type'}, 'text/html; charset=utf-8', 'served as HTML');
 my $html = $res->{content};
 like($html, qr{^<!DOCTYPE html>}, 'an HTML document');
@@ -287,12 +290,59 @@ is_deeply([ grep { index($html, qq{id="op-$_->[2]{operationId}"}) < 0 } @operati
 unlike($html, qr{<script}i, 'no script');
 unlike($html, qr{https?:|<link|src=|url\(}i, 'nothing loaded from elsewhere');
 like($html, qr{Bearer &lt;token&gt;}, 'the document\'s text is escaped');
+is($api->request('GET', '/docs/static/')->{status}, 200, '/docs/static/ too');
+
+# ------------------------------------------------------ /docs: Swagger UI
+$res = $api->request('GET', '/docs');
+is($res->{status}, 200, 'GET /docs 200');
+is($res->{headers}{'content-type'}, 'text/html; charset=utf-8', 'served as HTML');
+$html = $res->{content};
+my $cdn = 'https://cdn.jsdelivr.net/npm/swagger-ui-dist@5';
+like($html, qr{<script src="\Q$cdn\E/swagger-ui-bundle\.js"></script>}, 'Swagger UI from the CDN by default');
+like($html, qr{<link rel="stylesheet" type="text/css" href="\Q$cdn\E/swagger-ui\.css">}, 'and its stylesheet');
+like($html, qr{url: "/openapi\.json"}, 'pointed at /openapi.json');
+like($html, qr{persistAuthorization: true}, 'the token is kept across reloads');
+like($html, qr{href="/docs/static"}, 'links the static page for machines without scripts');
 is($api->request('GET', '/docs/')->{status}, 200, '/docs/ too');
+is($doc->{components}{securitySchemes}{bearerAuth}{scheme}, 'bearer', 'Authorize: a bearer scheme');
+# Swagger UI renders descriptions as Markdown and drops what looks like an
+# HTML tag: every <placeholder> is inside a code span
+my @bare;
+my $walk;
+$walk = sub {
+	my ($node) = @_;
+	if (ref $node eq 'HASH') { $walk->($_) for values %$node }
+	elsif (ref $node eq 'ARRAY') { $walk->($_) for @$node }
+	elsif (defined $node)
+	{
+		(my $outside = $node) =~ s/`[^`]*`//g;
+		push @bare, $1 while $outside =~ /(<[a-z][^>]*>)/g;
+	}
+};
+$walk->($doc);
+is_deeply(\@bare, [], 'no <placeholder> outside a code span in the description');
+
+# the base URL is a reload setting, and a bad one is refused
+$node->append_conf('postgresql.conf', "ecommerce_api.docs_assets_url = 'http://127.0.0.1:1/assets/'\n");
+$node->reload;
+my $switched = 0;
+for (1 .. 100)
+{
+	$switched = 1, last
+	  if $api->request('GET', '/docs')->{content} =~ m{src="http://127\.0\.0\.1:1/assets/swagger-ui-bundle\.js"};
+	sleep 0.1;
+}
+ok($switched, 'docs_assets_url is read again on reload (trailing / dropped)');
+my ($ret, $out, $err) = $node->psql('postgres', q{ALTER SYSTEM SET ecommerce_api.docs_assets_url = 'javascript:alert(1)'});
+isnt($ret, 0, 'docs_assets_url refuses a javascript: URL');
+like($err, qr/must start with https:\/\/, http:\/\/ or \//, '... and says what it takes');
+$node->append_conf('postgresql.conf', "ecommerce_api.docs_assets_url = '$cdn'\n");
+$node->reload;
 
 # Without the extension both answer 503 (which they list), and the page's
 # error is JSON like every error: HTML is only the page itself.
 $node->safe_psql('postgres', 'DROP EXTENSION ecommerce_api');
-for my $path ('/openapi.json', '/docs')
+for my $path ('/openapi.json', '/docs', '/docs/static')
 {
 	$res = $api->request('GET', $path);
 	is($res->{status}, 503, "GET $path without the extension: 503");
