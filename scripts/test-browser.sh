@@ -9,6 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-ensure_packages chromium nodejs npm
+# node and npm from Debian unless some are installed already (NodeSource's
+# nodejs ships its own npm, which Debian's npm package conflicts with)
+extra=(chromium)
+command -v node >/dev/null || extra+=(nodejs)
+command -v npm >/dev/null || extra+=(npm)
+ensure_packages "${extra[@]}"
 (cd test/browser && npm ci --no-audit --no-fund --loglevel=error)
 EAPI_BROWSER_TEST=1 SUITES=tap PROVE_TESTS=test/t/024_docs_browser.pl bash scripts/test.sh
