@@ -6,6 +6,8 @@
 # every figure is computed by bench/report.py (its docstring lists the steps).
 #
 # Scenarios (default: all but scale and health):
+#   attack       (opt-in) the probe client's latency during each attack of
+#                issue 10, from 127.0.0.2 (bench/attack.pl)
 #   reference    the reference's Locust scenario: 400 users, spawn 50/s, think 1-3 s
 #   capacity     the same task mix, zero think time: wrk, BENCH_CONNECTIONS connections
 #   point        wrk, GET /products/id/{random 1-100}
@@ -60,7 +62,7 @@ cd "$(dirname "$0")/.."
 
 here=$PWD
 DEFAULT_SCENARIOS="reference capacity point fixed checkout connections"
-KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health features cache"
+KNOWN_SCENARIOS="$DEFAULT_SCENARIOS scale health features cache attack"
 
 duration=${BENCH_DURATION:-15}
 warmup=${BENCH_WARMUP:-5}
@@ -534,6 +536,16 @@ scenario_checkout() {
 	python3 bench/report.py checkout "$results" "$before" "$after" "$orders_new" "$lines_bad" "$neg" "$conns"
 }
 
+# The attacks of issue 10 from 127.0.0.2, a probe client on 127.0.0.1
+# meanwhile (bench/attack.pl); its table is bench/results/attack.md.
+scenario_attack() {
+	log "attack: the probe's latency during each attack (BENCH_ATTACK_SOCKETS=${BENCH_ATTACK_SOCKETS:-10500})"
+	perl bench/attack.pl "$http_port" "$bindir/psql" -X -q -h "$work" -p "$pgport" -U postgres -d postgres |
+		tee "$work/attack.md"
+	mkdir -p bench/results
+	cp "$work/attack.md" bench/results/attack.md
+}
+
 scenario_connections() {
 	local sample_at=$((duration / 2 + 1))	# the connections open in about a second
 	measure connections "$hold keep-alive conns, open loop $hold_rate req/s" openloop \
@@ -590,6 +602,10 @@ python3 bench/report.py meta "$work/meta.json" "commit=$commit" \
 	"pg_version=$(q 'SHOW server_version' | cut -d' ' -f1)" "workers=$workers" "scale=$scale" \
 	"dataset=$main_dataset" "loadavg=$loadavg_before" "duration=$duration" "warmup=$warmup"
 if [ ! -s "$results" ]; then
+	if [ -s "$work/attack.md" ]; then
+		echo; echo "written: bench/results/attack.md"
+		exit 0
+	fi
 	echo "no scenario produced a result" >&2
 	exit 1
 fi

@@ -7,14 +7,14 @@
  *	worker.c	the background workers' life: registration, main loop, signals
  *	http.c		libmicrohttpd glue: daemon, callbacks, limits, headers, CORS,
  *				and the answers held for group commit
- *	connections.c	the open connections: their count, and the deadline for
- *				a request head (slowloris)
+ *	connections.c	the open connections: their count, the deadlines of a
+ *				request's head and body, room for new clients
  *	router.c	method + path template -> route
  *	gateway.c	the only code that touches SPI, transactions and the WAL;
  *				SQLSTATE -> HTTP status, every JSON error body, group commit
  *	ratelimit.c	the rate limiter: its settings, the client's address (peer,
  *				trusted proxies, X-Forwarded-For), its shared table of windows,
- *				its headers and 429 body
+ *				its headers and 429 body; the open connections by client
  *	settings.c	the ecommerce_api.* GUCs (but the rate limiter's)
  *	shmem.c		shared memory: per-worker state seen by every worker; the
  *				hooks that also set up the rate limiter's table
@@ -48,6 +48,12 @@ extern int	eapi_max_connections_per_worker;
 extern int	eapi_idle_timeout;
 extern int	eapi_max_body_size;
 extern int	eapi_statement_timeout;
+extern int	eapi_lock_timeout;
+extern int	eapi_request_timeout;
+extern int	eapi_min_body_rate;
+extern int	eapi_max_body_memory;
+extern int	eapi_max_connections_per_client;
+extern int	eapi_listen_backlog;
 extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
 extern bool eapi_group_commit;
@@ -174,6 +180,7 @@ extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 							 const char *token, const char *request_id,
 							 ApiResult *result);
 extern void eapi_gateway_abort(void);
+extern void eapi_gateway_apply_settings(void);
 extern bool eapi_gateway_flush_commits(void);
 extern void eapi_error_body(StringInfo body, const char *detail,
 							bool detail_is_json, int retry_after);
@@ -200,7 +207,10 @@ extern bool eapi_rate_limit_request(struct MHD_Connection *conn, const char *met
 extern void eapi_rate_limit_headers(struct MHD_Response *response,
 									const EapiRateVerdict *verdict);
 extern void eapi_rate_limit_refusal(const EapiRateVerdict *verdict, StringInfo body);
-extern void eapi_rate_limit_totals(uint64 *refused, uint64 *untracked);
+extern void eapi_rate_limit_totals(uint64 *refused, uint64 *untracked,
+								   uint64 *evicted);
+extern void *eapi_client_connection_acquire(struct MHD_Connection *conn, bool *refused);
+extern void eapi_client_connection_release(void *handle);
 
 /* ---- http.c ---- */
 extern bool eapi_http_start(int worker_number);
@@ -216,6 +226,8 @@ extern void eapi_connections_init(void);
 extern void *eapi_connection_opened(struct MHD_Connection *conn);
 extern void eapi_connection_closed(void *state);
 extern void eapi_connection_head_in(struct MHD_Connection *conn);
+extern void eapi_connection_body_progress(struct MHD_Connection *conn, size_t bytes);
+extern void eapi_connection_request_in(struct MHD_Connection *conn);
 extern void eapi_connection_answered(struct MHD_Connection *conn);
 extern long eapi_connections_timeout_ms(void);
 extern void eapi_connections_close_stalled(void);

@@ -104,6 +104,11 @@ typedef struct KeptAnswer
 static KeptAnswer *kept_answers = NULL;
 static uint64 catalog_generation = 1;
 
+/* When a lock wait last timed out in this worker (see choose_lock_timeout). */
+static TimestampTz last_lock_timeout = 0;
+
+static void choose_lock_timeout(void);
+
 /*
  * Every JSON error body there is: {"detail":<detail>}, the detail escaped as
  * a JSON string, or as it is when it is JSON already (detail_is_json: the
@@ -548,6 +553,10 @@ map_error(ErrorData *edata, const char *request_id, ApiResult *result)
 		case ERRCODE_T_R_DEADLOCK_DETECTED:
 			set_error(result, 503, "Concurrent update conflict, please retry");
 			return;
+		case ERRCODE_LOCK_NOT_AVAILABLE:
+			/* ecommerce_api.lock_timeout: another transaction holds what it needs */
+			set_error(result, 503, "Busy: data this request needs is locked by another transaction, please retry");
+			return;
 	}
 
 	if (ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES)
@@ -783,6 +792,7 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 
 	eapi_shmem_set_busy(true);
 	pgstat_report_activity(STATE_RUNNING, route->activity);
+	choose_lock_timeout();
 
 	for (int attempt = 1;; attempt++)
 	{
@@ -791,6 +801,8 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 
 		if (edata == NULL)
 			break;
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+			last_lock_timeout = GetCurrentTimestamp();
 		if (attempt < MAX_ATTEMPTS)
 		{
 			if (is_missing_object_error(edata->sqlerrcode) && extension_ready)
@@ -807,6 +819,60 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	eapi_shmem_set_busy(false);
+}
+
+/*
+ * Lock waits.  A worker serves one request at a time, so a request waiting
+ * for a row lock held by a stuck transaction (a paused backend, a session
+ * left open) holds up every request queued on its worker, reads included,
+ * which take no row locks themselves.  ecommerce_api.lock_timeout turns that
+ * wait into a 503 with Retry-After.  And once a wait has timed out, the
+ * holder is likely stuck and the next waiters would only time out too: for
+ * STUCK_LOCK_MEMORY_MS after the last time-out, this worker's requests wait
+ * STUCK_LOCK_WAIT_MS at most, so the requests queued behind them are held up
+ * for that, not for lock_timeout each.  Requests that need no contended lock
+ * are not affected.
+ */
+#define STUCK_LOCK_WAIT_MS		50
+#define STUCK_LOCK_MEMORY_MS	2000
+
+static int	applied_lock_timeout = -1;
+
+/* Set the session's lock_timeout to ms, unless it is that already. */
+static void
+set_lock_timeout(int ms)
+{
+	char		value[32];
+
+	if (ms == applied_lock_timeout)
+		return;
+	snprintf(value, sizeof(value), "%d", ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
+	applied_lock_timeout = ms;
+}
+
+/* Before a request: the lock wait it may have; see above. */
+static void
+choose_lock_timeout(void)
+{
+	int			ms = eapi_lock_timeout;
+
+	if (ms > STUCK_LOCK_WAIT_MS && last_lock_timeout != 0 &&
+		!TimestampDifferenceExceeds(last_lock_timeout, GetCurrentTimestamp(),
+									STUCK_LOCK_MEMORY_MS))
+		ms = STUCK_LOCK_WAIT_MS;
+	set_lock_timeout(ms);
+}
+
+/*
+ * The session settings the gateway's transactions run with, from the
+ * ecommerce_api.* ones; at start and after each reload (worker.c).
+ */
+void
+eapi_gateway_apply_settings(void)
+{
+	applied_lock_timeout = -1;
+	choose_lock_timeout();
 }
 
 /*

@@ -41,7 +41,6 @@
 #include "cache.h"
 #include "wire.h"
 
-#define LISTEN_BACKLOG			4096
 #define MAX_REQUEST_ID_LENGTH	128
 
 /* What a malformed bearer token is replaced with: a token that never verifies. */
@@ -56,6 +55,8 @@ typedef struct HttpRequest
 	StringInfoData body;
 	bool		has_body;
 	bool		too_large;
+	bool		no_memory;		/* refused: max_body_memory is taken */
+	size_t		body_memory;	/* bytes it holds of body_memory_used */
 	int			route_index;	/* for the metrics: -1 until dispatched */
 
 	/*
@@ -102,12 +103,23 @@ static MemoryContext request_context = NULL;
 static HttpRequest *held_requests = NULL;
 
 /*
+ * Bytes of request bodies this worker holds, all connections together, kept
+ * under ecommerce_api.max_body_memory.  Past it, a new body is refused with
+ * 503 and Retry-After rather than made to wait: a waiting body would still
+ * hold its connection, and a client that stalls its body would make every
+ * other writer wait for it; a refusal costs nothing to hold, and tells a
+ * well-behaved client when to come back.
+ */
+static size_t body_memory_used = 0;
+
+/*
  * The error answers http.c gives itself, built once by eapi_error_body when
  * the server starts, so that answering after an ERROR allocates nothing.
  */
 static char *not_found_body;
 static char *method_not_allowed_body;
 static char *too_large_body;
+static char *no_memory_body;
 static char *internal_error_body;
 
 /* ----------------------------------------------------------------------
@@ -198,11 +210,26 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 		eapi_rate_limit_headers(response, &req->rate);
 }
 
+/* The header that carries a status's status_header (send_typed_response). */
+static const char *
+status_header_name(int status)
+{
+	switch (status)
+	{
+		case MHD_HTTP_UNAUTHORIZED:
+			return MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		case MHD_HTTP_SERVICE_UNAVAILABLE:
+			return MHD_HTTP_HEADER_RETRY_AFTER;
+		default:
+			return MHD_HTTP_HEADER_ALLOW;
+	}
+}
+
 /*
  * Queue one response with the headers every answer carries.  status_header
  * is the value of the header some statuses carry: a 405's Allow (the methods
- * the path takes), a 401's WWW-Authenticate (its challenge, RFC 7235); NULL
- * for none.  Uses no PostgreSQL allocation, so it can also answer after an
+ * the path takes), a 401's WWW-Authenticate (its challenge, RFC 7235), a
+ * 503's Retry-After (seconds); NULL for none.  Uses no PostgreSQL allocation, so it can also answer after an
  * error.
  */
 static enum MHD_Result
@@ -222,9 +249,7 @@ send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
 								content_type);
 	finish_response(conn, req, response, request_id, status);
 	if (status_header)
-		MHD_add_response_header(response,
-								status == MHD_HTTP_UNAUTHORIZED ?
-								MHD_HTTP_HEADER_WWW_AUTHENTICATE : MHD_HTTP_HEADER_ALLOW,
+		MHD_add_response_header(response, status_header_name(status),
 								status_header);
 
 	ret = MHD_queue_response(conn, status, response);
@@ -610,11 +635,16 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	}
 	else
 	{
-		/* a 401 says how to authenticate: "Bearer", or why the token failed */
+		/*
+		 * a 401 says how to authenticate: "Bearer", or why the token failed;
+		 * a 503 (a timeout, a lock wait, a conflict) when to try again
+		 */
 		const char *challenge = NULL;
 
 		if (result.status == MHD_HTTP_UNAUTHORIZED)
 			challenge = result.challenge ? result.challenge : "Bearer";
+		else if (result.status == MHD_HTTP_SERVICE_UNAVAILABLE)
+			challenge = "1";
 		ret = send_typed_response(conn, req, result.status,
 								  answer_content_type(route, result.status),
 								  result.body.data, result.body.len,
@@ -622,6 +652,37 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	}
 	log_request(method, url, result.status, req, request_id);
 	return ret;
+}
+
+/*
+ * Make the request's body buffer hold size bytes, within max_body_memory.
+ * Returns false, changing nothing, when that would pass the cap.
+ */
+static bool
+body_reserve(HttpRequest *req, size_t size)
+{
+	size_t		cap = (size_t) eapi_max_body_memory * 1024;
+	size_t		more;
+
+	if (size <= req->body_memory)
+		return true;
+	more = size - req->body_memory;
+	if (body_memory_used + more > cap)
+		return false;
+	if (!req->has_body)
+	{
+		req->body.data = MemoryContextAlloc(connection_context, size);
+		req->body.len = 0;
+		req->body.data[0] = '\0';
+		req->body.cursor = 0;
+		req->has_body = true;
+	}
+	else
+		req->body.data = repalloc(req->body.data, size);
+	req->body.maxlen = (int) size;
+	req->body_memory = size;
+	body_memory_used += more;
+	return true;
 }
 
 /* The request's head is in; req may have been made by log_request_target. */
@@ -637,11 +698,22 @@ request_begin(struct MHD_Connection *conn, HttpRequest *req)
 		req->route_index = -1;
 	}
 
-	/* refuse a declared oversized body before reading any of it */
+	/*
+	 * Refuse a declared oversized body before reading any of it, and one
+	 * there is no memory for now; otherwise take all it needs at once, so
+	 * the buffer does not grow by doubling (a 1 MB body would take 2 MB).
+	 */
 	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 										 MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (length && strtoull(length, NULL, 10) > (unsigned long long) eapi_max_body_size)
-		req->too_large = true;
+	if (length)
+	{
+		unsigned long long declared = strtoull(length, NULL, 10);
+
+		if (declared > (unsigned long long) eapi_max_body_size)
+			req->too_large = true;
+		else if (declared > 0 && !body_reserve(req, (size_t) declared + 1))
+			req->no_memory = true;
+	}
 	return req;
 }
 
@@ -669,20 +741,23 @@ rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
 static void
 request_append(HttpRequest *req, const char *data, size_t size)
 {
-	/* neither a body too large nor that of a refused request is kept */
-	if (req->too_large || req->refusal.data)
-		return;
-	if (!req->has_body)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+	size_t		needed;
 
-		initStringInfo(&req->body);
-		MemoryContextSwitchTo(oldcxt);
-		req->has_body = true;
-	}
-	if ((size_t) req->body.len + size > (size_t) eapi_max_body_size)
+	/* neither a body too large nor that of a refused request is kept */
+	if (req->too_large || req->no_memory || req->refusal.data)
+		return;
+	needed = (req->has_body ? (size_t) req->body.len : 0) + size;
+	if (needed > (size_t) eapi_max_body_size)
 	{
 		req->too_large = true;
+		return;
+	}
+	/* a body of undeclared length (chunked) grows by doubling, up to the cap */
+	if (needed + 1 > req->body_memory &&
+		!body_reserve(req, Min(Max(needed + 1, req->body_memory * 2),
+							   (size_t) eapi_max_body_size + 1)))
+	{
+		req->no_memory = true;
 		return;
 	}
 	appendBinaryStringInfo(&req->body, data, size);
@@ -693,6 +768,7 @@ request_free(HttpRequest *req)
 {
 	if (req->has_body)
 		pfree(req->body.data);
+	body_memory_used -= req->body_memory;
 	if (req->held_body)
 		pfree(req->held_body);
 	if (req->held_request_id)
@@ -835,11 +911,12 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 				if (strcmp(method, "OPTIONS") != 0 && req->path_problem == NULL)
 					route_request(req, method, url);
 				rate_limit_request(conn, req, method);
-				answer = req->too_large;
+				answer = req->too_large || req->no_memory;
 			}
 		}
 		else if (*upload_data_size > 0)
 		{
+			eapi_connection_body_progress(conn, *upload_data_size);
 			request_append(req, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 		}
@@ -856,9 +933,14 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	PG_END_TRY();
 
 	if (req && req->refused_at_head)
+	{
+		eapi_connection_request_in(conn);
 		return ret;
+	}
 	if (!answer)
 		return req ? MHD_YES : MHD_NO;
+	/* nothing more is due from the client */
+	eapi_connection_request_in(conn);
 
 	sent_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
 	if (sent_id && eapi_request_id_is_sane(sent_id))
@@ -874,6 +956,9 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 								 too_large_body, request_id, NULL);
 	if (req->path_problem)
 		return send_static_error(conn, req, 422, req->path_problem, request_id, NULL);
+	if (req->no_memory)
+		return send_static_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+								 no_memory_body, request_id, "1");
 	if (strcmp(method, "OPTIONS") == 0)
 	{
 		if (eapi_settings_problem())
@@ -1033,7 +1118,7 @@ open_listen_socket(void)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 		bind(fd, addrs->ai_addr, addrs->ai_addrlen) < 0 ||
-		listen(fd, LISTEN_BACKLOG) < 0)
+		listen(fd, eapi_listen_backlog) < 0)
 	{
 		int			save_errno = errno;
 
@@ -1086,6 +1171,7 @@ eapi_http_start(int worker_number)
 		not_found_body = fixed_error_body("Not Found");
 		method_not_allowed_body = fixed_error_body("Method Not Allowed");
 		too_large_body = fixed_error_body("Request body too large");
+		no_memory_body = fixed_error_body("Server busy: too many request bodies in progress, retry");
 		internal_error_body = fixed_error_body("Internal Server Error");
 	}
 

@@ -74,16 +74,20 @@ render_rate_limit(StringInfo out)
 {
 	uint64		limited;
 	uint64		table_full;
+	uint64		evicted;
 
-	eapi_rate_limit_totals(&limited, &table_full);
+	eapi_rate_limit_totals(&limited, &table_full, &evicted);
 	appendStringInfo(out,
 					 "# HELP ecommerce_api_rate_limited_total Requests refused with 429 by the rate limiter.\n"
 					 "# TYPE ecommerce_api_rate_limited_total counter\n"
 					 "ecommerce_api_rate_limited_total " UINT64_FORMAT "\n"
 					 "# HELP ecommerce_api_rate_limit_table_full_total Requests let through unlimited because the rate limiter's table of clients was full.\n"
 					 "# TYPE ecommerce_api_rate_limit_table_full_total counter\n"
-					 "ecommerce_api_rate_limit_table_full_total " UINT64_FORMAT "\n",
-					 limited, table_full);
+					 "ecommerce_api_rate_limit_table_full_total " UINT64_FORMAT "\n"
+					 "# HELP ecommerce_api_rate_limit_evictions_total Windows of other clients the rate limiter dropped to count new ones, its table being full.\n"
+					 "# TYPE ecommerce_api_rate_limit_evictions_total counter\n"
+					 "ecommerce_api_rate_limit_evictions_total " UINT64_FORMAT "\n",
+					 limited, table_full, evicted);
 }
 
 void

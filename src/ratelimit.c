@@ -17,8 +17,12 @@
  *   Refused requests do not count.  The windows are in a shared hash table
  *   of rate_limit_clients entries, sized at start, under one LWLock, so
  *   every worker counts into the same windows.  When the table is full,
- *   ended windows are swept out; if none has ended, a new client passes
- *   untracked (fail open) and a warning says so.
+ *   ended windows are swept out; if none has ended, the oldest windows are
+ *   dropped (a sixteenth of the table at a time, so a sweep of new addresses
+ *   walks the table once per table/16 of them) and a warning says so.  So a
+ *   flood of new addresses cannot turn the limit off: every client is
+ *   counted, and only the clients whose windows began longest ago lose
+ *   theirs early.
  * - What is counted: every request once its head is in (http.c calls
  *   eapi_rate_limit_request then), so 404s and 413s count too; preflights
  *   and the health check neither count nor carry the headers.
@@ -70,19 +74,36 @@ typedef struct RateLimitEntry
 	TimestampTz window_start;
 } RateLimitEntry;
 
+/* One client address's open connections, across the workers. */
+typedef struct ClientConnections
+{
+	ClientAddr	client;			/* hash key */
+	int32		count;
+} ClientConnections;
+
 typedef struct RateLimitState
 {
 	LWLock	   *lock;			/* guards the table and the sweep fields */
+	LWLock	   *connections_lock;	/* guards connections_table */
 	/* when the full table may be walked again (see sweep_ended_windows) */
 	TimestampTz next_sweep;
 	int			sweep_window;	/* the window length next_sweep assumed */
 	/* for GET /metrics; rare events, so one shared counter each is enough */
 	pg_atomic_uint64 refused;	/* requests refused with 429 */
 	pg_atomic_uint64 untracked; /* passed: no room to track their client */
+	pg_atomic_uint64 evicted;	/* windows dropped to make room */
 } RateLimitState;
 
 static RateLimitState *rate_state = NULL;
 static HTAB *rate_table = NULL;
+
+/*
+ * The open connections by client address (max_connections_per_client), one
+ * entry per address with connections open.  Sized for every connection the
+ * workers may hold, up to MAX_CONNECTION_CLIENTS.
+ */
+#define MAX_CONNECTION_CLIENTS	100000
+static HTAB *connections_table = NULL;
 
 /* ----------------------------------------------------------------------
  * Addresses and the trusted proxies
@@ -173,7 +194,7 @@ eapi_rate_limit_define_settings(void)
 
 	DefineCustomIntVariable("ecommerce_api.rate_limit_clients",
 							"Client addresses the rate limiter tracks at once.",
-							"Sizes a shared-memory table; past it, requests from new clients pass unlimited.",
+							"Sizes a shared-memory table; past it, the oldest windows are dropped to count new clients.",
 							&rate_limit_clients,
 							10000, 1, 10000000,
 							PGC_POSTMASTER, 0,
@@ -302,14 +323,26 @@ client_address(struct MHD_Connection *conn, ClientAddr *client)
  * ----------------------------------------------------------------------
  */
 
+/* Entries of the table of open connections by client address. */
+static long
+connection_clients(void)
+{
+	return Min((long) Max(eapi_workers, 1) * eapi_max_connections_per_worker,
+			   MAX_CONNECTION_CLIENTS);
+}
+
 /* From shmem.c's shmem_request_hook. */
 void
 eapi_rate_limit_shmem_request(void)
 {
-	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(RateLimitState)),
-									hash_estimate_size(rate_limit_clients,
-													   sizeof(RateLimitEntry))));
-	RequestNamedLWLockTranche(RATE_LIMIT_TRANCHE, 1);
+	Size		size;
+
+	size = add_size(MAXALIGN(sizeof(RateLimitState)),
+					hash_estimate_size(rate_limit_clients, sizeof(RateLimitEntry)));
+	size = add_size(size, hash_estimate_size(connection_clients(),
+											 sizeof(ClientConnections)));
+	RequestAddinShmemSpace(size);
+	RequestNamedLWLockTranche(RATE_LIMIT_TRANCHE, 2);
 }
 
 /* From shmem.c's shmem_startup_hook, which holds AddinShmemInitLock. */
@@ -323,11 +356,15 @@ eapi_rate_limit_shmem_startup(void)
 								 sizeof(RateLimitState), &found);
 	if (!found)
 	{
-		rate_state->lock = &(GetNamedLWLockTranche(RATE_LIMIT_TRANCHE))->lock;
+		LWLockPadded *locks = GetNamedLWLockTranche(RATE_LIMIT_TRANCHE);
+
+		rate_state->lock = &locks[0].lock;
+		rate_state->connections_lock = &locks[1].lock;
 		rate_state->next_sweep = 0;
 		rate_state->sweep_window = 0;
 		pg_atomic_init_u64(&rate_state->refused, 0);
 		pg_atomic_init_u64(&rate_state->untracked, 0);
+		pg_atomic_init_u64(&rate_state->evicted, 0);
 	}
 
 	info.keysize = sizeof(ClientAddr);
@@ -336,6 +373,12 @@ eapi_rate_limit_shmem_startup(void)
 	rate_table = ShmemInitHash("ecommerce_api rate limiter",
 							   rate_limit_clients, rate_limit_clients,
 							   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+
+	info.keysize = sizeof(ClientAddr);
+	info.entrysize = sizeof(ClientConnections);
+	connections_table = ShmemInitHash("ecommerce_api connections by client",
+									  connection_clients(), connection_clients(),
+									  &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 }
 
 /*
@@ -383,26 +426,69 @@ sweep_ended_windows(TimestampTz now, int64 window_us)
 	return freed;
 }
 
+/*
+ * The table is full of live windows: drop the oldest sixteenth of them (at
+ * least one).  Two walks: the first finds the span of the windows' starts,
+ * the second drops those that began in its first sixteenth.  Returns how
+ * many were dropped.  Caller holds the lock.
+ */
+static int
+evict_oldest_windows(void)
+{
+	HASH_SEQ_STATUS scan;
+	RateLimitEntry *entry;
+	TimestampTz oldest = PG_INT64_MAX;
+	TimestampTz newest = PG_INT64_MIN;
+	TimestampTz threshold;
+	long		want = Max(hash_get_num_entries(rate_table) / 16, 1);
+	int			dropped = 0;
+
+	hash_seq_init(&scan, rate_table);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		oldest = Min(oldest, entry->window_start);
+		newest = Max(newest, entry->window_start);
+	}
+	if (oldest > newest)
+		return 0;
+	threshold = oldest + (newest - oldest) / 16;
+
+	hash_seq_init(&scan, rate_table);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (entry->window_start > threshold)
+			continue;
+		(void) hash_search(rate_table, &entry->client, HASH_REMOVE, NULL);
+		if (++dropped >= want)
+		{
+			hash_seq_term(&scan);
+			break;
+		}
+	}
+	pg_atomic_fetch_add_u64(&rate_state->evicted, dropped);
+	return dropped;
+}
+
 /* At most one warning per worker and TABLE_FULL_WARNING_SECS. */
 static void
-warn_table_full(TimestampTz now)
+warn_table_full(TimestampTz now, int dropped)
 {
 	static TimestampTz last_warning = 0;
-	static uint64 passed = 0;
+	static uint64 evicted = 0;
 
-	passed++;
+	evicted += dropped;
 	if (last_warning != 0 &&
 		!TimestampDifferenceExceeds(last_warning, now, TABLE_FULL_WARNING_SECS * 1000))
 		return;
 	ereport(WARNING,
-			(errmsg("ecommerce_api rate limiter is tracking its maximum of %d clients; requests from new clients pass unlimited",
+			(errmsg("ecommerce_api rate limiter is tracking its maximum of %d clients; the oldest windows are dropped to count new clients",
 					rate_limit_clients),
 			 last_warning != 0 ?
-			 errdetail("Requests this worker let pass untracked since its previous warning: " UINT64_FORMAT ".",
-					   passed) : 0,
+			 errdetail("Windows this worker dropped since its previous warning: " UINT64_FORMAT ".",
+					   evicted) : 0,
 			 errhint("Raise ecommerce_api.rate_limit_clients, or shorten ecommerce_api.rate_limit_window.")));
 	last_warning = now;
-	passed = 0;
+	evicted = 0;
 }
 
 /*
@@ -424,6 +510,7 @@ count_request(const ClientAddr *client, EapiRateVerdict *verdict)
 	int64		unix_end;		/* window_end in microseconds since 1970 */
 	RateLimitEntry *entry;
 	bool		found;
+	int			dropped = 0;
 
 	verdict->limit = limit;
 	verdict->window = window;
@@ -432,16 +519,20 @@ count_request(const ClientAddr *client, EapiRateVerdict *verdict)
 	entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
 	if (entry == NULL && sweep_ended_windows(now, window_us))
 		entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
+	if (entry == NULL && (dropped = evict_oldest_windows()) > 0)
+		entry = hash_search(rate_table, client, HASH_ENTER_NULL, &found);
 	if (entry == NULL)
 	{
 		LWLockRelease(rate_state->lock);
 
-		/* fail open: an untracked client is treated as opening a window */
+		/*
+		 * No room even so (the table cannot have been empty): let it pass
+		 * untracked, as if opening a window
+		 */
 		verdict->allowed = true;
 		verdict->remaining = limit - 1;
 		window_end = now + window_us;
 		pg_atomic_fetch_add_u64(&rate_state->untracked, 1);
-		warn_table_full(now);
 	}
 	else
 	{
@@ -460,6 +551,8 @@ count_request(const ClientAddr *client, EapiRateVerdict *verdict)
 		if (!verdict->allowed)
 			pg_atomic_fetch_add_u64(&rate_state->refused, 1);
 	}
+	if (dropped > 0)
+		warn_table_full(now, dropped);
 
 	/* whole seconds, rounded up: at Reset the window has surely ended */
 	unix_end = window_end +
@@ -529,14 +622,79 @@ eapi_rate_limit_refusal(const EapiRateVerdict *verdict, StringInfo body)
 	eapi_error_body(body, detail, false, verdict->window);
 }
 
-/* All workers' refusals and untracked passes, for GET /metrics. */
+/* ----------------------------------------------------------------------
+ * Open connections by client (max_connections_per_client)
+ * ----------------------------------------------------------------------
+ */
+
+/*
+ * A connection opened: count it for its client address, the TCP peer's
+ * (its headers are not in yet; an IPv6 peer is its /64, as for the rate
+ * limit).  Returns the count's handle, for eapi_client_connection_release,
+ * or NULL when it is not counted: no limit, a trusted proxy's connection
+ * (it carries many clients), no address, or no room in the table (fail
+ * open).  *refused says the client already holds its limit; the connection
+ * is then not counted either.  Runs in libmicrohttpd's callback: raises no
+ * ERROR.
+ */
+void *
+eapi_client_connection_acquire(struct MHD_Connection *conn, bool *refused)
+{
+	ClientAddr	client;
+	ClientConnections *entry;
+	bool		found;
+	int			limit = eapi_max_connections_per_client;
+
+	*refused = false;
+	if (limit <= 0 || connections_table == NULL || !peer_address(conn, &client) ||
+		is_trusted_proxy(&client))
+		return NULL;
+	if (client.family == AF_INET6)
+		memset(client.bytes + 8, 0, 8);
+
+	LWLockAcquire(rate_state->connections_lock, LW_EXCLUSIVE);
+	entry = hash_search(connections_table, &client, HASH_ENTER_NULL, &found);
+	if (entry != NULL)
+	{
+		if (!found)
+			entry->count = 0;
+		if (entry->count >= limit)
+		{
+			*refused = true;
+			entry = NULL;
+		}
+		else
+			entry->count++;
+	}
+	LWLockRelease(rate_state->connections_lock);
+	return entry;
+}
+
+/* A counted connection closed.  Shared entries do not move while in use. */
 void
-eapi_rate_limit_totals(uint64 *refused, uint64 *untracked)
+eapi_client_connection_release(void *handle)
+{
+	ClientConnections *entry = handle;
+
+	LWLockAcquire(rate_state->connections_lock, LW_EXCLUSIVE);
+	if (--entry->count <= 0)
+		(void) hash_search(connections_table, &entry->client, HASH_REMOVE, NULL);
+	LWLockRelease(rate_state->connections_lock);
+}
+
+/*
+ * All workers' refusals, untracked passes and windows dropped to make room,
+ * for GET /metrics.
+ */
+void
+eapi_rate_limit_totals(uint64 *refused, uint64 *untracked, uint64 *evicted)
 {
 	*refused = 0;
 	*untracked = 0;
+	*evicted = 0;
 	if (rate_state == NULL)
 		return;
 	*refused = pg_atomic_read_u64(&rate_state->refused);
 	*untracked = pg_atomic_read_u64(&rate_state->untracked);
+	*evicted = pg_atomic_read_u64(&rate_state->evicted);
 }

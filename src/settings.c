@@ -33,6 +33,12 @@ int			eapi_max_connections_per_worker = 2500;
 int			eapi_idle_timeout = 30;
 int			eapi_max_body_size = 1024 * 1024;
 int			eapi_statement_timeout = 5000;
+int			eapi_lock_timeout = 500;
+int			eapi_request_timeout = 30;
+int			eapi_min_body_rate = 1024;
+int			eapi_max_body_memory = 64 * 1024;
+int			eapi_max_connections_per_client = 1000;
+int			eapi_listen_backlog = 4096;
 char	   *eapi_cors_allowed_origins = NULL;
 bool		eapi_log_requests = false;
 bool		eapi_group_commit = true;
@@ -289,6 +295,55 @@ eapi_define_settings(void)
 							&eapi_statement_timeout,
 							5000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.lock_timeout",
+							"Longest time a request waits for a lock; then it gets 503 with Retry-After.",
+							"Keep it well below statement_timeout: a worker serves one request at a time, "
+							"so a request waiting for a lock delays the requests queued behind it. 0 disables it.",
+							&eapi_lock_timeout,
+							500, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.request_timeout",
+							"Longest time a request's body may take to arrive once its head is in; then the connection gets 408 and is closed.",
+							"0 disables the deadline (the minimum body rate still applies).",
+							&eapi_request_timeout,
+							30, 0, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.min_body_rate",
+							"Slowest rate, in bytes per second, at which a request body may arrive; a slower one gets 408 and its connection is closed.",
+							"Measured from the end of the request head, after a grace of 2 seconds. 0 disables the check.",
+							&eapi_min_body_rate,
+							1024, 0, INT_MAX,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.max_body_memory",
+							"Memory each worker may hold request bodies in, all its connections together; past it new bodies get 503 with Retry-After.",
+							NULL,
+							&eapi_max_body_memory,
+							64 * 1024, 64, INT_MAX / 1024,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.max_connections_per_client",
+							"Open HTTP connections one client address may hold, counted across all workers (0 = no limit).",
+							"Past it a new connection gets 503 and is closed. Connections from ecommerce_api.trusted_proxies are not limited.",
+							&eapi_max_connections_per_client,
+							1000, 0, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.listen_backlog",
+							"Length of each worker's queue of connections not yet accepted (listen(2) backlog).",
+							"The kernel caps it at net.core.somaxconn.",
+							&eapi_listen_backlog,
+							4096, 1, INT_MAX,
+							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("ecommerce_api.cors_allowed_origins",

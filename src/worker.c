@@ -132,6 +132,7 @@ reload_settings_if_asked(void)
 	{
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
+		eapi_gateway_apply_settings();
 	}
 }
 
@@ -278,6 +279,7 @@ eapi_worker_main(Datum main_arg)
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	eapi_gateway_apply_settings();
 
 	eapi_cache_stats_attach(eapi_worker_number);
 	raise_open_file_limit();

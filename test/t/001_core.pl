@@ -16,7 +16,9 @@ use Time::HiRes qw(sleep);
 my ($node, $api) = EcommerceApi::start_node('core',
 	workers => 1,
 	create_extension => 0,
-	conf => "ecommerce_api.statement_timeout = 1000\necommerce_api.max_body_size = 1kB\n");
+	conf => "ecommerce_api.statement_timeout = 1000\necommerce_api.max_body_size = 1kB\n"
+	  # the statement timeout is tested with a lock wait: no lock timeout
+	  . "ecommerce_api.lock_timeout = 0\n");
 
 # --- before CREATE EXTENSION: 503 naming the extension; health still works
 my $res = $api->request('GET', '/categories/');
