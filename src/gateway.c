@@ -778,6 +778,18 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 		CommitTransactionCommand();
 
 		/*
+		 * A commit that waited for a synchronous standby and stopped waiting
+		 * because the postmaster died or the worker was told to stop is
+		 * committed here only, maybe on no standby.  PostgreSQL then sets
+		 * ProcDiePending and tells its client nothing (SyncRepWaitForLSN);
+		 * a 2xx here could be a write a failover loses.  Its outcome is
+		 * unknown: 503, and the worker exits at its next look.
+		 */
+		if (XactLastCommitEnd != last_commit && ProcDiePending)
+			set_error(result, 503,
+					  "The server is stopping and this write may not have reached a standby; retry it (with its Idempotency-Key)");
+
+		/*
 		 * A write's answer is consistent as of its commit record's end: the
 		 * token a client brings to a standby to read its write there.  One
 		 * that wrote nothing (a replayed answer, a change to nothing) names
