@@ -397,6 +397,22 @@ for my $round (1 .. $rounds)
 	is($st, join(' ', sort("$primary:secondary", "$secondary:primary")),
 		"round $round: $primary rejoined as a secondary");
 	is($accepted, 0, "round $round: $primary accepted none of $tries writes while it rejoined");
+
+	# A rewind (or a new base backup) copies the new primary's postgresql.conf,
+	# its HTTP port included: nodes sharing a host get their own port back
+	# (docs/deploying.md).  Nodes on their own hosts share one configuration.
+	if (psql($node{$primary}{port}, 'SHOW ecommerce_api.port') ne $node{$primary}{http})
+	{
+		note("round $round: $primary came back with the configuration of $secondary; its port restored");
+		kill 'TERM', $run{$primary};
+		waitpid($run{$primary}, 0);
+		append_file("$node{$primary}{pgdata}/postgresql.conf",
+			"ecommerce_api.port = $node{$primary}{http}\n");
+		$run{$primary} = spawn_run($primary, $node{$primary}{pgdata});
+		my $back = time + 120;
+		sleep 0.2 while time < $back && join(' ', sort split / /, states())
+		  ne join(' ', sort("$primary:secondary", "$secondary:primary"));
+	}
 	ok(wait_http($node{$primary}{http}), "round $round: $primary serves HTTP again");
 	my $res = $old_api->request('POST', '/categories/', { name => 'late' });
 	is($res->{status}, 503, "round $round: a write on $primary is refused (503)");
