@@ -165,13 +165,15 @@ sub http_get
 	return $res;
 }
 
+# Wait until a node's workers answer (GET /live: the health check is 503
+# until the extension is installed, and the monitor never has it).
 sub wait_http
 {
 	my ($port) = @_;
 	my $deadline = time + 60;
 	while (time < $deadline)
 	{
-		return 1 if http_get($port, '/health_check/')->{status} == 200;
+		return 1 if http_get($port, '/live')->{status} == 200;
 		sleep 0.1;
 	}
 	return 0;
