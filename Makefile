@@ -28,7 +28,9 @@ OBJS = \
 	src/generations.o \
 	src/cache.o \
 	src/wire.o \
-	src/forwarded.o
+	src/forwarded.o \
+	src/idempotency.o \
+	src/consistency.o
 
 EXTENSION = ecommerce_api
 PGFILEDESC = "ecommerce_api - e-commerce REST API inside PostgreSQL"
@@ -60,7 +62,8 @@ SQL_PIECES = \
 	sql/openapi.sql \
 	sql/docs_page.sql \
 	sql/auth.sql \
-	sql/change_tracking.sql
+	sql/change_tracking.sql \
+	sql/idempotency.sql
 
 DATA_built = ecommerce_api--$(EXTVERSION).sql
 # The scripts of released versions, frozen as shipped (upgrades start from

@@ -3,8 +3,9 @@
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
 # Debian packages the build, the tests and the demo need.
-# clang and its runtime build the fuzz targets (fuzz/, libFuzzer + sanitizers).
-EAPI_PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libmicrohttpd-dev libipc-run-perl curl clang libclang-rt-14-dev iproute2 nginx-light"
+# clang and its runtime build the fuzz targets (fuzz/, libFuzzer + sanitizers);
+# pg_auto_failover runs test/t/015_failover.pl.
+EAPI_PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libmicrohttpd-dev libipc-run-perl curl clang libclang-rt-14-dev iproute2 nginx-light postgresql-15-auto-failover"
 
 # ensure_packages [extra package...]: apt-get install whatever is not installed yet.
 ensure_packages() {

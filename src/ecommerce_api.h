@@ -23,6 +23,11 @@
  *				commit that changed the shop's data (triggers, DDL)
  *	cache.c		the per-worker answer cache and the ETags of GET answers
  *	cache.h		what the others may use of generations.c and cache.c
+ *	idempotency.c	Idempotency-Key: the records of POSTs' answers, claimed,
+ *				replayed and stored inside the gateway's transaction, and
+ *				their sweep
+ *	consistency.c	read-your-writes: the consistency token, the wait for a
+ *				standby's replay, the node's role and replay lag
  *	ecommerce_api.h	this file: what the files may use of each other
  *
  *-------------------------------------------------------------------------
@@ -30,7 +35,9 @@
 #ifndef ECOMMERCE_API_H
 #define ECOMMERCE_API_H
 
+#include "access/xlogdefs.h"
 #include "lib/stringinfo.h"
+#include "utils/palloc.h"
 
 struct MHD_Connection;
 struct MHD_Response;
@@ -57,6 +64,8 @@ extern int	eapi_listen_backlog;
 extern char *eapi_cors_allowed_origins;
 extern bool eapi_log_requests;
 extern bool eapi_group_commit;
+extern int	eapi_idempotency_ttl;
+extern int	eapi_replica_wait_timeout;
 
 /* ecommerce_api.auth_mode */
 typedef enum EapiAuthMode
@@ -174,11 +183,30 @@ typedef struct ApiResult
 	bool		await_flush;	/* not to be sent before
 								 * eapi_gateway_flush_commits (group commit) */
 	const char *challenge;		/* a 401's WWW-Authenticate, NULL = "Bearer" */
+	XLogRecPtr	commit_lsn;		/* valid: a write's answer, consistent as of
+								 * here (its X-Consistency-Token) */
+	bool		replayed;		/* the stored answer of an Idempotency-Key */
 } ApiResult;
 
+/* A POST's Idempotency-Key, and what identifies its request (idempotency.c). */
+#define EAPI_IDEMPOTENCY_KEY_MAX	255
+typedef struct EapiIdempotency
+{
+	const char *key;
+	const char *token;			/* bearer token, when auth_mode = required */
+	const char *method;
+	const char *path;
+	const char *body;			/* NULL: none */
+	size_t		body_len;
+	/* set by the claim */
+	const char *scope;			/* "" or the client's id */
+	char		request[65];	/* hex SHA-256 of method, path and body */
+} EapiIdempotency;
+
 extern void eapi_gateway_run(const ApiRoute *route, const char *const *argv,
-							 const char *token, const char *request_id,
-							 ApiResult *result);
+							 const char *token, EapiIdempotency *idem,
+							 const char *request_id, ApiResult *result);
+extern struct _SPI_plan *eapi_prepare_kept(const char *sql, int nargs);
 extern void eapi_gateway_abort(void);
 extern void eapi_gateway_apply_settings(void);
 extern bool eapi_gateway_flush_commits(void);
@@ -211,6 +239,30 @@ extern void eapi_rate_limit_totals(uint64 *refused, uint64 *untracked,
 								   uint64 *evicted);
 extern void *eapi_client_connection_acquire(struct MHD_Connection *conn, bool *refused);
 extern void eapi_client_connection_release(void *handle);
+
+/* ---- idempotency.c ---- */
+extern bool eapi_idempotency_key_is_valid(const char *key);
+extern void eapi_idempotency_init(EapiIdempotency *idem, const char *key,
+								  const char *token, const char *method,
+								  const char *path, const char *body,
+								  size_t body_len);
+extern bool eapi_idempotency_claim(EapiIdempotency *idem,
+								   MemoryContext result_context,
+								   ApiResult *result);
+extern void eapi_idempotency_record(const EapiIdempotency *idem,
+									const ApiResult *result);
+extern long eapi_idempotency_sweep_due_ms(void);
+extern bool eapi_idempotency_sweep_overdue(void);
+extern void eapi_idempotency_sweep(void);
+
+/* ---- consistency.c ---- */
+#define EAPI_CONSISTENCY_TOKEN_NAME	"X-Consistency-Token"
+#define EAPI_CONSISTENCY_TOKEN_LEN	18	/* "FFFFFFFF/FFFFFFFF" + NUL */
+extern bool eapi_consistency_parse(const char *text, XLogRecPtr *lsn);
+extern void eapi_consistency_format(XLogRecPtr lsn, char *buf);
+extern bool eapi_consistency_wait(XLogRecPtr lsn);
+extern void eapi_replication_state(bool *standby, int64 *lag_bytes,
+								   double *lag_seconds);
 
 /* ---- http.c ---- */
 extern bool eapi_http_start(int worker_number);

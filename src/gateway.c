@@ -60,8 +60,8 @@
 
 /* A route's arguments, and before them authorize()'s route and token. */
 #define ROUTE_PLAN_ARGS	(EAPI_MAX_ROUTE_ARGS + 2)
-/* ... or the health check's fifteen values */
-#define HEALTH_PLAN_ARGS	15
+/* ... or the health check's eighteen values */
+#define HEALTH_PLAN_ARGS	18
 #define MAX_PLAN_ARGS	Max(ROUTE_PLAN_ARGS, HEALTH_PLAN_ARGS)
 
 /* How often a request that lost a serialization or deadlock race is rerun. */
@@ -138,9 +138,9 @@ set_error(ApiResult *result, int status, const char *detail)
 	eapi_error_body(&result->body, detail, false, 0);
 }
 
-/* Prepare a statement and keep it for the life of the worker. */
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs)
+/* Prepare a statement of text parameters and keep it for the life of the worker. */
+SPIPlanPtr
+eapi_prepare_kept(const char *sql, int nargs)
 {
 	Oid			argtypes[MAX_PLAN_ARGS];
 	SPIPlanPtr	plan;
@@ -197,7 +197,7 @@ route_plan(const ApiRoute *route, bool gated)
 				appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 3);
 			appendStringInfoString(&sql, "]::text[]) AS auth(args)");
 		}
-		(*plans)[index] = prepare_kept(sql.data, route->nargs + (gated ? 2 : 0));
+		(*plans)[index] = eapi_prepare_kept(sql.data, route->nargs + (gated ? 2 : 0));
 		pfree(sql.data);
 	}
 	return (*plans)[index];
@@ -307,7 +307,9 @@ run_ready(MemoryContext result_context, ApiResult *result)
  * API can serve at all.  Its shape is the reference's, with the "api" check
  * added; it is "unhealthy", with a 503, when the API cannot serve (see
  * api_unready_reason) or fewer workers serve than are configured.  The pool
- * counts the workers that are actually serving.
+ * counts the workers that are actually serving.  checks.replication gives the
+ * node's role and replay lag, for a load balancer to route writes to the
+ * primary and reads away from a lagging standby.
  */
 static void
 run_health(MemoryContext result_context, ApiResult *result)
@@ -336,11 +338,16 @@ run_health(MemoryContext result_context, ApiResult *result)
 	char		cache_size_text[16];
 	char		cache_bytes_text[32];
 	char		cache_entries_text[32];
+	bool		standby;
+	int64		lag_bytes;
+	double		lag_seconds;
+	char		lag_bytes_text[32];
+	char		lag_seconds_text[32];
 
 	if (ping_plan == NULL)
-		ping_plan = prepare_kept("SELECT 1", 0);
+		ping_plan = eapi_prepare_kept("SELECT 1", 0);
 	if (health_plan == NULL)
-		health_plan = prepare_kept(
+		health_plan = eapi_prepare_kept(
 			"SELECT pg_catalog.json_build_object("
 			"  'status', $1,"
 			"  'timestamp', pg_catalog.to_json(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC'),"
@@ -360,7 +367,10 @@ run_health(MemoryContext result_context, ApiResult *result)
 			"      'bytes', $11::bigint, 'entries', $12::bigint),"
 			"    'api', pg_catalog.json_build_object("
 			"      'status', $13, 'detail', $14, 'workers_running', $5::int,"
-			"      'workers_configured', $15::int)))::text",
+			"      'workers_configured', $15::int),"
+			"    'replication', pg_catalog.json_build_object("
+			"      'role', $16, 'replay_lag_bytes', $17::bigint,"
+			"      'replay_lag_seconds', $18::numeric)))::text",
 			HEALTH_PLAN_ARGS);
 
 	start = GetCurrentTimestamp();
@@ -409,6 +419,14 @@ run_health(MemoryContext result_context, ApiResult *result)
 	snprintf(configured_text, sizeof(configured_text), "%d", eapi_workers);
 	argv[14] = configured_text;
 
+	/* for a load balancer: where writes go, how stale reads here are */
+	eapi_replication_state(&standby, &lag_bytes, &lag_seconds);
+	snprintf(lag_bytes_text, sizeof(lag_bytes_text), INT64_FORMAT, lag_bytes);
+	snprintf(lag_seconds_text, sizeof(lag_seconds_text), "%.3f", lag_seconds);
+	argv[15] = standby ? "standby" : "primary";
+	argv[16] = lag_bytes_text;
+	argv[17] = lag_seconds_text;
+
 	run_text_plan(health_plan, argv, HEALTH_PLAN_ARGS, true, result_context, &result->body);
 	result->status = unready ? 503 : 200;
 }
@@ -431,6 +449,10 @@ run_health(MemoryContext result_context, ApiResult *result)
  *    eapi_http_release_held: one eapi_gateway_flush_commits covers every
  *    held commit, then their connections resume and the next pass sends the
  *    answers.  While answers are held the loop does not sleep.
+ *
+ * An Idempotency-Key's replayed answer is held the same way (its original
+ * may have committed in this very pass, its flush still to come), at the
+ * WAL's insert position, which covers that commit.
  *
  * If the flush fails, the commits' durability is unknown and the held
  * answers become 500s.  ecommerce_api.group_commit = off makes every write
@@ -668,7 +690,8 @@ extension_unready_reason(void)
  */
 static void
 run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
-			  bool read_only, MemoryContext request_context, ApiResult *result)
+			  EapiIdempotency *idem, bool read_only,
+			  MemoryContext request_context, ApiResult *result)
 {
 	char	   *unready;
 	KeptAnswer *kept = NULL;
@@ -680,6 +703,10 @@ run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
 		kept = kept_answer(route);
 	if (unready)
 		set_error(result, 503, unready);
+	else if (idem && eapi_idempotency_claim(idem, request_context, result))
+	{
+		/* a repeat: its stored answer, and nothing runs */
+	}
 	else if (kept)
 	{
 		/* public in either auth mode, as authorize() says too */
@@ -706,6 +733,11 @@ run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
 	}
 	if (route->same_answer && unready == NULL && kept == NULL)
 		keep_answer(route, &result->body, generation);
+
+	/* the first answer to a key commits with the write it reports */
+	if (idem && unready == NULL && !result->replayed &&
+		result->status >= 200 && result->status < 300)
+		eapi_idempotency_record(idem, result);
 }
 
 /*
@@ -714,7 +746,8 @@ run_sql_route(const ApiRoute *route, const char *const *argv, const char *token,
  */
 static ErrorData *
 try_route(const ApiRoute *route, const char *const *argv, const char *token,
-		  bool read_only, MemoryContext request_context, ApiResult *result)
+		  EapiIdempotency *idem, bool read_only, MemoryContext request_context,
+		  ApiResult *result)
 {
 	ErrorData  *volatile edata = NULL;
 	bool		defer_flush = !read_only && commit_flush_deferrable();
@@ -723,6 +756,8 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 	resetStringInfo(&result->body);
 	result->await_flush = false;
 	result->challenge = NULL;
+	result->commit_lsn = InvalidXLogRecPtr;
+	result->replayed = false;
 
 	PG_TRY();
 	{
@@ -744,19 +779,47 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 		else if (route->kind == ROUTE_READY)
 			run_ready(request_context, result);
 		else
-			run_sql_route(route, argv, token, read_only, request_context, result);
+			run_sql_route(route, argv, token, idem, read_only, request_context, result);
 
 		disable_timeout(STATEMENT_TIMEOUT, false);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 
+		/*
+		 * A commit that waited for a synchronous standby and stopped waiting
+		 * because the postmaster died or the worker was told to stop is
+		 * committed here only, maybe on no standby.  PostgreSQL then sets
+		 * ProcDiePending and tells its client nothing (SyncRepWaitForLSN);
+		 * a 2xx here could be a write a failover loses.  Its outcome is
+		 * unknown: 503, and the worker exits at its next look.
+		 */
+		if (XactLastCommitEnd != last_commit && ProcDiePending)
+			set_error(result, 503,
+					  "The server is stopping and this write may not have reached a standby; retry it (with its Idempotency-Key)");
+
+		/*
+		 * A write's answer is consistent as of its commit record's end: the
+		 * token a client brings to a standby to read its write there.  One
+		 * that wrote nothing (a replayed answer, a change to nothing) names
+		 * the WAL inserted so far, which covers whatever it reports.
+		 */
+		if (!read_only && result->status >= 200 && result->status < 300 &&
+			!RecoveryInProgress())
+			result->commit_lsn = XactLastCommitEnd != last_commit ?
+				XactLastCommitEnd : GetXLogInsertRecPtr();
+
 		/* a commit record was written: its answer waits for the flush */
-		if (defer_flush && XactLastCommitEnd != last_commit)
+		if (defer_flush &&
+			(XactLastCommitEnd != last_commit ||
+			 (result->replayed && !XLogRecPtrIsInvalid(result->commit_lsn))))
 		{
+			XLogRecPtr	flush_to = XactLastCommitEnd != last_commit ?
+				XactLastCommitEnd : result->commit_lsn;
+
 			result->await_flush = true;
-			if (XactLastCommitEnd > pending_flush_lsn)
-				pending_flush_lsn = XactLastCommitEnd;
+			if (flush_to > pending_flush_lsn)
+				pending_flush_lsn = flush_to;
 		}
 	}
 	PG_CATCH();
@@ -781,11 +844,13 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
  * deadlock race is run again, as is one whose statement failed because the
  * extension may have been dropped (then it answers 503).  token is the
  * request's bearer token (NULL when it sent none); only required mode
- * looks at it.
+ * looks at it.  idem is a POST's Idempotency-Key, or NULL: the request runs
+ * once, and its repeats replay its answer (idempotency.c).
  */
 void
 eapi_gateway_run(const ApiRoute *route, const char *const *argv,
-				 const char *token, const char *request_id, ApiResult *result)
+				 const char *token, EapiIdempotency *idem,
+				 const char *request_id, ApiResult *result)
 {
 	MemoryContext request_context = CurrentMemoryContext;
 	bool		read_only = strcmp(route->method, "GET") == 0;
@@ -796,7 +861,7 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 
 	for (int attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_route(route, argv, token, read_only,
+		ErrorData  *edata = try_route(route, argv, token, idem, read_only,
 									  request_context, result);
 
 		if (edata == NULL)

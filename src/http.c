@@ -89,6 +89,10 @@ typedef struct HttpRequest
 	char	   *held_body;
 	size_t		held_len;
 	char	   *held_request_id;
+
+	/* what a write's answer says besides its body */
+	XLogRecPtr	answer_lsn;		/* X-Consistency-Token, when valid */
+	bool		answer_replayed;	/* Idempotent-Replayed: true */
 } HttpRequest;
 
 static struct MHD_Daemon *http_daemon = NULL;
@@ -130,11 +134,13 @@ static char *internal_error_body;
 /*
  * The response headers a page from another origin may read (CORS exposes
  * only a few "simple" ones unless told): the request id to quote in a bug
- * report, the timing, the rate-limit budget and a 401's challenge.
+ * report, the timing, the rate-limit budget, a 401's challenge, a write's
+ * consistency token and whether it was an idempotent replay.
  */
 #define CORS_EXPOSED_HEADERS \
 	"X-Request-ID, X-Response-Time, X-RateLimit-Limit, X-RateLimit-Remaining, " \
-	"X-RateLimit-Reset, Retry-After, WWW-Authenticate"
+	"X-RateLimit-Reset, Retry-After, WWW-Authenticate, X-Consistency-Token, " \
+	"Idempotent-Replayed"
 
 /* The Access-Control-Allow-Origin value for this request, or NULL. */
 static const char *
@@ -179,6 +185,25 @@ elapsed_ms(HttpRequest *req)
 }
 
 /*
+ * A write's consistency token, as a header for API clients and as a cookie
+ * for browsers, which send it back with their next requests without any
+ * code of the front end's (see consistency.c).  The cookie is for the whole
+ * site (Path=/) and is not sent on cross-site subrequests (SameSite=Lax).
+ */
+static void
+add_consistency_token(struct MHD_Response *response, XLogRecPtr lsn)
+{
+	char		token[EAPI_CONSISTENCY_TOKEN_LEN];
+	char		cookie[EAPI_CONSISTENCY_TOKEN_LEN + 64];
+
+	eapi_consistency_format(lsn, token);
+	MHD_add_response_header(response, EAPI_CONSISTENCY_TOKEN_NAME, token);
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; SameSite=Lax",
+			 EAPI_CONSISTENCY_TOKEN_NAME, token);
+	MHD_add_response_header(response, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+}
+
+/*
  * What every answer gets: the headers it carries (request id, timing, CORS
  * origin), and its count in the metrics.
  */
@@ -208,6 +233,25 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 	}
 	if (req->rate_checked)
 		eapi_rate_limit_headers(response, &req->rate);
+	if (!XLogRecPtrIsInvalid(req->answer_lsn))
+		add_consistency_token(response, req->answer_lsn);
+	if (req->answer_replayed)
+		MHD_add_response_header(response, "Idempotent-Replayed", "true");
+}
+
+/* The header that carries a status's status_header (send_typed_response). */
+static const char *
+status_header_name(int status)
+{
+	switch (status)
+	{
+		case MHD_HTTP_UNAUTHORIZED:
+			return MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		case MHD_HTTP_SERVICE_UNAVAILABLE:
+			return MHD_HTTP_HEADER_RETRY_AFTER;
+		default:
+			return MHD_HTTP_HEADER_ALLOW;
+	}
 }
 
 /* The header that carries a status's status_header (send_typed_response). */
@@ -550,6 +594,107 @@ answer_from_cache(struct MHD_Connection *conn, HttpRequest *req,
 	return 0;
 }
 
+/* An error answer {"detail": detail}, built in the request's context. */
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, HttpRequest *req, int status,
+		   const char *detail, const char *request_id, const char *status_header)
+{
+	StringInfoData body;
+
+	initStringInfo(&body);
+	eapi_error_body(&body, detail, false, 0);
+	return send_response(conn, req, status, body.data, body.len, request_id,
+						 status_header);
+}
+
+typedef enum TokenPresence
+{
+	TOKEN_NONE,
+	TOKEN_MALFORMED,
+	TOKEN_VALID
+} TokenPresence;
+
+/*
+ * The request's consistency token: the X-Consistency-Token header, else
+ * the cookie of that name.  A malformed token is refused (400) rather than
+ * ignored, since ignoring it could serve the stale data it guards against.
+ */
+static TokenPresence
+consistency_token(struct MHD_Connection *conn, XLogRecPtr *lsn)
+{
+	const char *value;
+
+	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+										EAPI_CONSISTENCY_TOKEN_NAME);
+	if (value == NULL)
+		value = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
+											EAPI_CONSISTENCY_TOKEN_NAME);
+	if (value == NULL)
+		return TOKEN_NONE;
+	return eapi_consistency_parse(value, lsn) ? TOKEN_VALID : TOKEN_MALFORMED;
+}
+
+/*
+ * A POST's Idempotency-Key, if it sent one: *key and idem are set.  Returns
+ * false, after answering 400 (*ret), when the key is malformed.
+ */
+static bool
+idempotency_key(struct MHD_Connection *conn, HttpRequest *req,
+				const char *method, const char *url, const char *token,
+				EapiIdempotency *idem, const char **key,
+				const char *request_id, enum MHD_Result *ret)
+{
+	*key = NULL;
+	if (strcmp(method, "POST") != 0 || req->route->kind != ROUTE_SQL)
+		return true;
+	*key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (*key == NULL)
+		return true;
+	if (!eapi_idempotency_key_is_valid(*key))
+	{
+		*ret = send_error(conn, req, MHD_HTTP_BAD_REQUEST,
+						  "Idempotency-Key must be 1 to 255 visible ASCII characters",
+						  request_id, NULL);
+		return false;
+	}
+	eapi_idempotency_init(idem, *key, token, method, url,
+						  req->has_body ? req->body.data : NULL,
+						  req->has_body ? req->body.len : 0);
+	return true;
+}
+
+/*
+ * A consistency token asks for a node that has replayed the write it came
+ * from: on a standby, wait for that here.  Returns false, after answering
+ * (*ret), for a malformed token (400) or one this standby did not replay
+ * in ecommerce_api.replica_wait_timeout (503, Retry-After).
+ */
+static bool
+consistency_ready(struct MHD_Connection *conn, HttpRequest *req,
+				  const char *request_id, enum MHD_Result *ret)
+{
+	XLogRecPtr	lsn;
+
+	switch (consistency_token(conn, &lsn))
+	{
+		case TOKEN_NONE:
+			return true;
+		case TOKEN_MALFORMED:
+			*ret = send_error(conn, req, MHD_HTTP_BAD_REQUEST,
+							  "X-Consistency-Token is not a token this API issued",
+							  request_id, NULL);
+			return false;
+		case TOKEN_VALID:
+			break;
+	}
+	if (eapi_consistency_wait(lsn))
+		return true;
+	*ret = send_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "This standby has not replayed your last write yet; retry, or read from the primary",
+					  request_id, "1");
+	return false;
+}
+
 /* Run and answer a request whose body has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
@@ -561,6 +706,8 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	const char *token = NULL;
 	EapiCacheProbe probe;
 	bool		cacheable = false;
+	EapiIdempotency idem;
+	const char *idem_key;
 	enum MHD_Result ret;
 	char	   *problems;
 
@@ -605,6 +752,10 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 		return send_response(conn, req, 422, problems, strlen(problems),
 							 request_id, NULL);
 
+	/* a consistency token first: the answer cache judges as of its write */
+	if (!consistency_ready(conn, req, request_id, &ret))
+		return ret;
+
 	if (strcmp(method, "GET") == 0 && eapi_cache_begin(route, argv, &probe))
 	{
 		int			status = answer_from_cache(conn, req, &probe, request_id, &ret);
@@ -621,7 +772,14 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	if (eapi_auth_mode == EAPI_AUTH_REQUIRED)
 		token = bearer_token(conn);
 
-	eapi_gateway_run(route, argv, token, request_id, &result);
+	if (!idempotency_key(conn, req, method, url, token, &idem, &idem_key,
+						 request_id, &ret))
+		return ret;
+
+	eapi_gateway_run(route, argv, token, idem_key ? &idem : NULL,
+					 request_id, &result);
+	req->answer_lsn = result.commit_lsn;
+	req->answer_replayed = result.replayed;
 
 	if (result.await_flush)
 		ret = hold_response(conn, req, &result, request_id);
@@ -1265,6 +1423,8 @@ eapi_http_release_held(void)
 												 internal_error_body);
 			req->held_len = strlen(internal_error_body);
 			req->held_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			req->answer_lsn = InvalidXLogRecPtr;
+			req->answer_replayed = false;
 		}
 	}
 

@@ -42,6 +42,8 @@ int			eapi_listen_backlog = 4096;
 char	   *eapi_cors_allowed_origins = NULL;
 bool		eapi_log_requests = false;
 bool		eapi_group_commit = true;
+int			eapi_idempotency_ttl = 86400;
+int			eapi_replica_wait_timeout = 1000;
 int			eapi_auth_mode = EAPI_AUTH_OPEN;
 
 /*
@@ -387,6 +389,22 @@ eapi_define_settings(void)
 							 EAPI_AUTH_OPEN, auth_mode_options,
 							 PGC_SIGHUP, 0,
 							 NULL, assign_auth_mode, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.idempotency_ttl",
+							"How long the answer to a POST with an Idempotency-Key is kept for its repeats.",
+							"Past it the key may be used again; expired records are deleted in the background.",
+							&eapi_idempotency_ttl,
+							86400, 1, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecommerce_api.replica_wait_timeout",
+							"Longest wait of a request with a consistency token for this standby to replay it.",
+							"Past it the request gets 503 with Retry-After; 0 answers 503 at once when behind.",
+							&eapi_replica_wait_timeout,
+							1000, 0, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ecommerce_api.token_lifetime",
 							"How long a login token is valid.",

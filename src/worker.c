@@ -294,17 +294,34 @@ eapi_worker_main(Datum main_arg)
 	for (;;)
 	{
 		WaitEvent	event;
+		long		timeout;
+		long		sweep_due = -1;
+		int			nevents;
 
 		/* flush table and function statistics now and then */
 		pgstat_report_stat(false);
 
 		/* answers held for group commit (gateway.c) do not wait for events */
-		(void) WaitEventSetWait(events,
-								eapi_http_has_held() ? 0 : eapi_http_timeout_ms(),
-								&event, 1, PG_WAIT_EXTENSION);
+		timeout = eapi_http_has_held() ? 0 : eapi_http_timeout_ms();
+		/* worker 1 also deletes expired Idempotency-Key records */
+		if (eapi_worker_number == 1)
+			sweep_due = eapi_idempotency_sweep_due_ms();
+		if (sweep_due >= 0 && (timeout < 0 || sweep_due < timeout))
+			timeout = sweep_due;
+		nevents = WaitEventSetWait(events, timeout, &event, 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		exit_if_asked();
 		reload_settings_if_asked();
+
+		/*
+		 * The sweep runs when nothing else is to be done (the wait timed
+		 * out), or between passes once a whole interval late, so a worker
+		 * that is never idle still sweeps.
+		 */
+		if (eapi_worker_number == 1 && !eapi_http_has_held() &&
+			eapi_idempotency_sweep_due_ms() == 0 &&
+			(nevents == 0 || eapi_idempotency_sweep_overdue()))
+			eapi_idempotency_sweep();
 
 		/* serves ready connections and runs due timeouts, without blocking */
 		eapi_http_run();

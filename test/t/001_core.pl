@@ -51,10 +51,11 @@ like($res->{headers}{'x-response-time'}, qr/^\d+(\.\d+)?ms$/, 'X-Response-Time')
 like($res->{headers}{'x-request-id'}, qr/^[0-9a-f-]{36}$/, 'generated X-Request-ID');
 is($res->{headers}{'access-control-allow-origin'}, '*', 'CORS origin on responses');
 # a page from another origin may read the request id, the timing, the
-# rate-limit budget and a 401's challenge
+# rate-limit budget, a 401's challenge, a write's consistency token and
+# whether it was an idempotent replay
 is_deeply([ sort map { lc } split /,\s*/, $res->{headers}{'access-control-expose-headers'} // '' ],
 	[ sort map { lc } qw(X-Request-ID X-Response-Time X-RateLimit-Limit X-RateLimit-Remaining
-		X-RateLimit-Reset Retry-After WWW-Authenticate) ],
+		X-RateLimit-Reset Retry-After WWW-Authenticate X-Consistency-Token Idempotent-Replayed) ],
 	'Access-Control-Expose-Headers names our own headers');
 
 # --- CREATE EXTENSION while serving: 200 without a restart

@@ -106,10 +106,11 @@ sub _connect
 
 sub _format_request
 {
-	my ($method, $path, $body, $keepalive) = @_;
+	my ($method, $path, $body, $keepalive, $headers) = @_;
 	$body = $JSON->encode($body) if ref $body;
 	my $req = "$method $path HTTP/1.1\r\nHost: 127.0.0.1\r\n";
 	$req .= "Connection: close\r\n" unless $keepalive;
+	$req .= "$_: $headers->{$_}\r\n" for sort keys %{ $headers // {} };
 	if (defined $body)
 	{
 		$req .= "Content-Type: application/json\r\nContent-Length: "
@@ -201,14 +202,14 @@ sub _drive
 	return map { @{ $_->{responses} } } @$clients;
 }
 
-# parallel([[METHOD, PATH, BODY], ...]): every request on its own connection,
-# all sent at once.  Returns one response per request, in order ({status => 0}
+# parallel([[METHOD, PATH, BODY, {headers}], ...]): every request on its own
+# connection, all sent at once.  Returns one response per request, in order ({status => 0}
 # for a request that got no answer).
 sub parallel
 {
 	my ($self, $requests, $timeout) = @_;
 	my @clients = map {
-		{ sock => _connect($self->{port}), queue => [ _format_request(@$_[0..2], 0) ] }
+		{ sock => _connect($self->{port}), queue => [ _format_request(@$_[0..2], 0, $_->[3]) ] }
 	} @$requests;
 	_drive(\@clients, $timeout // 60);
 	return map { $_->{responses}[0] // { status => 0 } } @clients;
