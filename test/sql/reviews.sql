@@ -23,6 +23,11 @@ SELECT pg_temp.try('api_reviews_list', NULL, NULL, '2');
 SELECT pg_temp.try('api_reviews_list', NULL, NULL, '9');
 SELECT pg_temp.try('api_reviews_list', NULL, NULL, 'x');
 SELECT pg_temp.try('api_reviews_list', '-1', '0', NULL);
+-- limit is 1..1000: each bound, and one past it
+SELECT pg_temp.try('api_reviews_list', NULL, '0', NULL);
+SELECT pg_temp.try('api_reviews_list', NULL, '1', NULL);
+SELECT pg_temp.try('api_reviews_list', NULL, '1000', '2');
+SELECT pg_temp.try('api_reviews_list', NULL, '1001', NULL);
 
 -- replace: the rating and product change, a comment left out is kept
 SELECT pg_temp.try('api_reviews_update', '1', '{"rating": 3.25, "product_id": 2}');
