@@ -88,7 +88,7 @@ for patch in test/mutations/*.patch; do
 			caught=$(grep -m1 -oE "^(test| ) *[a-z_0-9]+ +\.\.\. FAILED|^not ok [0-9]+ +- +[a-z_0-9]+" "$log" \
 				| sed -E 's/^(test|not ok [0-9]+ +-)? *([a-z_0-9]+).*/sql\/\2/' || true)
 			tapfile=$(grep -m1 -oE "^test/t/[^ ]+ \(Wstat" "$log" | sed 's#test/t/##; s# (Wstat##' || true)
-			assertion=$(grep -m1 -oE "Failed test '[^']*'|Failed test at .*" "$log" | sed "s/^Failed test //; s/^'//; s/'$//" || true)
+			assertion=$(grep -m1 -oE "Failed test '.*'|Failed test at .*" "$log" | sed "s/^Failed test //; s/^'//; s/'$//" || true)
 			if [ -n "$tapfile" ]; then
 				caught="$tapfile: ${assertion:0:70}"
 			fi
@@ -96,12 +96,13 @@ for patch in test/mutations/*.patch; do
 		fi
 	fi
 	[[ $verdict == caught* ]] || cp "$log" "$top/mutation-$name.log"
-	rows+=("$(printf '%-34s | %-36s | %s (%ds)' "$name" "$tests" "$verdict" $((SECONDS - t0)))")
+	rows+=("$(printf '%-36s | %-18s | %s (%ds)' "$name" "$tests" "$verdict" $((SECONDS - t0)))")
+	echo "    ${rows[-1]}" >&2
 	rm -rf "$tree"
 done
 
 echo
-printf '%-34s | %-36s | %s\n' "mutation" "tests run" "caught by"
+printf '%-36s | %-18s | %s\n' "mutation" "tests run" "caught by"
 printf '%s\n' "$(printf -- '-%.0s' {1..120})"
 printf '%s\n' "${rows[@]}"
 echo "($((SECONDS - start_all)) s in all)"
