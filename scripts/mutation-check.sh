@@ -6,7 +6,7 @@
 # cover it:
 #
 #   Mutation: the CORS allow-list echoes any origin
-#   Suites: tap:test/t/030_http_edges.pl regress:auth isolation
+#   Suites: tap:test/t/040_http_edges.pl regress:auth isolation
 #
 # ("regress" alone: every pg_regress script.)
 #
