@@ -6,6 +6,7 @@
 #                     make installcheck as an unprivileged user (see .ci/run)
 #   make test-browser the docs pages in headless Chromium (chromium, npm)
 #   make fuzz         fuzz for FUZZ_SECONDS per target (fuzz/, test/t/022)
+#   make mutation-check  check that the suites catch each kept mutation
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
 #                     (make demo PORT=8001: another port)
 #   make demo-stop    stop it
@@ -108,7 +109,7 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test test-browser demo demo-stop fuzz
+.PHONY: test test-browser mutation-check demo demo-stop fuzz
 test:
 	bash scripts/test.sh
 
@@ -125,6 +126,11 @@ fuzz:
 	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) run FUZZ_SECONDS=$(FUZZ_SECONDS)
 	EAPI_FUZZ_SECONDS=$(FUZZ_SECONDS) EAPI_FUZZ_REQUESTS=300000 \
 		SUITES=tap PROVE_TESTS=test/t/022_http_fuzz.pl bash scripts/test.sh
+
+# Apply each test/mutations/*.patch to a scratch copy and check that the
+# suites it names fail (docs/testing.md)
+mutation-check:
+	bash scripts/mutation-check.sh
 
 # make demo PORT=8001
 PORT ?= 8000

@@ -134,11 +134,16 @@ SELECT pg_temp.check(' ' || :'ann_token');
 SELECT pg_temp.check(:'ann_token' || '.' || split_part(:'ann_token', '.', 3));
 SELECT pg_temp.check(left(:'ann_token', -1) || '!');
 SELECT pg_temp.check(left(:'ann_token', 37) || repeat('A', 2000) || right(:'ann_token', 44));
--- expired (exp in the past, or now), though correctly signed
+-- expired (exp in the past, or now), though correctly signed.  "Now" is
+-- exactly now(), microseconds included (the check compares numerics, and a
+-- whole second would be up to a second in the past).
 SELECT pg_temp.check(_token_sign(json_build_object('sub', '2', 'admin', false,
                      'iat', floor(extract(epoch FROM now())) - 7200, 'exp', floor(extract(epoch FROM now())) - 3600)));
 SELECT pg_temp.check(_token_sign(json_build_object('sub', '2', 'admin', false,
-                     'iat', floor(extract(epoch FROM now())) - 3600, 'exp', floor(extract(epoch FROM now())))));
+                     'iat', floor(extract(epoch FROM now())) - 3600, 'exp', extract(epoch FROM now()))));
+-- a microsecond later it is still valid
+SELECT pg_temp.check(_token_sign(json_build_object('sub', '2', 'admin', false,
+                     'iat', floor(extract(epoch FROM now())) - 3600, 'exp', extract(epoch FROM now()) + 0.000001)));
 SELECT pg_temp.check(_token_sign(json_build_object('sub', '2', 'admin', false,
                      'iat', floor(extract(epoch FROM now())), 'exp', floor(extract(epoch FROM now())) + 60)));
 -- correctly signed, claims of the wrong shape

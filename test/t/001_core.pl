@@ -35,7 +35,7 @@ my $h = $res->{json};
 is_deeply([ sort keys %$h ], [qw(checks status timestamp)], 'health top-level keys');
 like($h->{timestamp}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/, 'health timestamp is ISO-8601');
 is($h->{checks}{database}{status}, 'up', 'database is up');
-ok($h->{checks}{database}{latency_ms} >= 0, 'database latency reported');
+like($h->{checks}{database}{latency_ms}, qr/^\d+(\.\d+)?$/, 'database latency reported, in ms');
 is_deeply($h->{checks}{database}{thresholds}, { warning_ms => 100, critical_ms => 500 },
 	'database thresholds');
 my $pool = $h->{checks}{db_pool};

@@ -30,8 +30,11 @@ ok($api->wait_ready, 'workers up as shop_api');
 is($primary->safe_psql('postgres',
 	q{SELECT DISTINCT usename FROM pg_stat_activity WHERE backend_type = 'ecommerce_api worker'}),
 	'shop_api', 'workers run as the configured role');
-is($primary->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'shop_api'}),
-	'f', 'and that role is no superuser');
+# the workers have that role's rights and no more: take one away, see it fail
+$primary->safe_psql('postgres', 'REVOKE INSERT ON ecommerce_api.categories FROM shop_api');
+is($api->request('POST', '/categories/', { name => 'Forbidden' })->{status}, 500,
+	'a right the role lacks fails the request: the workers are not superusers');
+$primary->safe_psql('postgres', 'GRANT INSERT ON ecommerce_api.categories TO shop_api');
 
 my $cat = $api->request('POST', '/categories/', { name => 'Tools' });
 is($cat->{status}, 201, 'the role can create');
