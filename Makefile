@@ -9,6 +9,8 @@
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
 #                     (make demo PORT=8001: another port)
 #   make demo-stop    stop it
+#   make test-matrix  the whole suite on PostgreSQL 15, 17 and 18, each in a
+#                     Debian chroot (scripts/test-matrix.sh; root)
 #
 # Layout: src/ the C module, sql/ the SQL objects (one concern per piece),
 # test/ the suites (pg_regress, isolation, TAP).  docs/releasing.md says how
@@ -94,7 +96,14 @@ include $(PGXS)
 PROVE_TESTS ?= test/t/*.pl
 PROVE_FLAGS += -I $(abspath $(srcdir))/test/t
 
-$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h
+# An out-of-tree build (make -f ../Makefile VPATH=.., as pg_buildext runs it)
+# writes src/*.o into a build directory that has no src/: make it first.  Not
+# a rule with the folder as target, which VPATH would find in the source tree.
+ifneq ($(strip $(VPATH)),)
+$(shell mkdir -p $(sort $(dir $(OBJS))))
+endif
+
+$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h src/compat.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.
@@ -105,7 +114,7 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test test-browser demo demo-stop fuzz
+.PHONY: test test-browser test-matrix demo demo-stop fuzz
 test:
 	bash scripts/test.sh
 
@@ -122,6 +131,9 @@ fuzz:
 	$(MAKE) -C fuzz PG_CONFIG=$(PG_CONFIG) run FUZZ_SECONDS=$(FUZZ_SECONDS)
 	EAPI_FUZZ_SECONDS=$(FUZZ_SECONDS) EAPI_FUZZ_REQUESTS=300000 \
 		SUITES=tap PROVE_TESTS=test/t/022_http_fuzz.pl bash scripts/test.sh
+
+test-matrix:
+	bash scripts/test-matrix.sh $(MATRIX)
 
 # make demo PORT=8001
 PORT ?= 8000
