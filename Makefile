@@ -11,6 +11,8 @@
 #   make demo-stop    stop it
 #   make test-matrix  the whole suite on PostgreSQL 15, 17 and 18, each in a
 #                     Debian chroot (scripts/test-matrix.sh; root)
+#   make test-package build the Debian package (debian/, pg_buildext), install
+#                     it in a clean chroot and serve (scripts/test-package.sh)
 #
 # Layout: src/ the C module, sql/ the SQL objects (one concern per piece),
 # test/ the suites (pg_regress, isolation, TAP).  docs/releasing.md says how
@@ -114,7 +116,7 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test test-browser test-matrix demo demo-stop fuzz
+.PHONY: test test-browser test-matrix test-package demo demo-stop fuzz
 test:
 	bash scripts/test.sh
 
@@ -134,6 +136,9 @@ fuzz:
 
 test-matrix:
 	bash scripts/test-matrix.sh $(MATRIX)
+
+test-package:
+	bash scripts/test-package.sh $(PACKAGE_VERSIONS)
 
 # make demo PORT=8001
 PORT ?= 8000

@@ -33,13 +33,18 @@ debian_mirror() {
 
 CHROOT_MOUNTS=()
 
-chroot_mount() {	# chroot_mount DIR: /proc, and a tmpfs /dev/shm for POSIX shared memory
-	local dir=$1
+# chroot_mount DIR SUITE: /proc, a tmpfs /dev/shm for POSIX shared memory,
+# and the suite's downloaded packages, kept for its next chroot.
+chroot_mount() {
+	local dir=$1 suite=$2
 	mount -t proc proc "$dir/proc"
 	CHROOT_MOUNTS+=("$dir/proc")
 	mkdir -p "$dir/dev/shm"
 	mount -t tmpfs -o mode=1777 shm "$dir/dev/shm"
 	CHROOT_MOUNTS+=("$dir/dev/shm")
+	mkdir -p "$EAPI_CHROOTS/$suite.debs/partial" "$dir/var/cache/apt/archives"
+	mount --bind "$EAPI_CHROOTS/$suite.debs" "$dir/var/cache/apt/archives"
+	CHROOT_MOUNTS+=("$dir/var/cache/apt/archives")
 }
 
 chroot_umount_all() {
@@ -82,24 +87,25 @@ base_chroot() {
 
 # prepare_chroot DIR PACKAGE...: what a Debian install needs to run servers
 # (no services started by package scripts, no cluster of Debian's own,
-# localhost), then the packages, installed once and remembered in a stamp.
+# localhost), then whichever of the packages is not installed yet.
 prepare_chroot() {
 	local dir=$1; shift
-	local stamp=$dir/etc/ecommerce_api.packages
-	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$*" ] && return 0
+	local missing
 	printf '#!/bin/sh\nexit 101\n' > "$dir/usr/sbin/policy-rc.d"
 	chmod 755 "$dir/usr/sbin/policy-rc.d"
 	mkdir -p "$dir/etc/postgresql-common"
 	echo "create_main_cluster = false" > "$dir/etc/postgresql-common/createcluster.conf"
 	[ -s "$dir/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$dir/etc/hosts"
 	cp /etc/resolv.conf "$dir/etc/resolv.conf"
+	missing=$(in_chroot "$dir" dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>&1 |
+		awk '$1 != "ii" { print $NF }' | sed 's/\.$//')
+	[ -z "$missing" ] && return 0
+	echo "installing in $dir: $(echo $missing)" >&2
 	in_chroot "$dir" apt-get update -q >/dev/null
 	in_chroot "$dir" apt-get install -y -q --no-install-recommends "$@" >"$dir.apt.log" 2>&1 || {
 		tail -n 30 "$dir.apt.log" >&2
 		return 1
 	}
-	in_chroot "$dir" apt-get clean
-	echo "$*" > "$stamp"
 }
 
 # dev_chroot SUITE PACKAGE...: the suite's build chroot, a copy of the base
@@ -117,7 +123,7 @@ dev_chroot() {
 		cp -a "$base" "$dir.tmp"
 		mv "$dir.tmp" "$dir"
 	fi
-	chroot_mount "$dir"
+	chroot_mount "$dir" "$suite"
 	prepare_chroot "$dir" "$@" || return 1
 	CHROOT_DIR=$dir
 }

@@ -32,4 +32,27 @@
 #define eapi_create_wait_event_set(nevents) CreateWaitEventSet(TopMemoryContext, (nevents))
 #endif
 
+/*
+ * A GUC check hook's "extra" is freed by guc.c: with free() up to 15, with
+ * guc_free() (pfree in GUC's memory context) from 16, which refuses -- a FATAL
+ * at the next reload -- a pointer malloc() returned.  eapi_guc_extra() takes
+ * a malloc'd block of size bytes and returns it as guc.c will free it (a copy
+ * from 16, then the block is freed), or NULL when out of memory.
+ */
+#include "utils/guc.h"
+static inline void *
+eapi_guc_extra(void *block, size_t size)
+{
+#if PG_VERSION_NUM >= 160000
+	void	   *copy = guc_malloc(LOG, size);
+
+	if (copy)
+		memcpy(copy, block, size);
+	free(block);
+	return copy;
+#else
+	return block;
+#endif
+}
+
 #endif							/* ECOMMERCE_API_COMPAT_H */
