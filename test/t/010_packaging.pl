@@ -1,7 +1,7 @@
 # Packaging metadata, no cluster: META.json follows the PGXN Meta Spec 1.0.0
 # (https://pgxn.org/spec/) and every version it, CHANGELOG.md and LICENSE
-# state agrees with the one place the version lives, default_version in
-# ecommerce_api.control.
+# state, and debian/changelog's, agrees with the one place the version lives,
+# default_version in ecommerce_api.control.
 use strict;
 use warnings;
 
@@ -111,5 +111,9 @@ my @released = $changelog =~ /^## \[(\d[^\]]*)\]/mg;
 ok(@released, 'CHANGELOG.md has released sections: ' . join(', ', @released));
 is($released[0], $control_version, "CHANGELOG.md's newest release is the control file's version");
 like($changelog, qr/^## \[?Unreleased\]?/m, 'CHANGELOG.md has an Unreleased section');
+
+# --- the Debian package's version (a native package: the version itself)
+my ($deb_version) = slurp('debian/changelog') =~ /^ecommerce-api \(([^)]+)\)/;
+is($deb_version, $control_version, "debian/changelog's newest entry is the control file's version");
 
 done_testing();
