@@ -68,7 +68,9 @@ for v in $versions; do
 	fi
 	chroot_release
 	suite_time=$((SECONDS - start - prep))
+	# the team builds with -Wall -Wextra and no warnings, on every version
 	warnings=$(grep -c 'warning:' "$log" || true)
+	[ "$warnings" -eq 0 ] || status=1
 	line="prepare ${prep}s, suite ${suite_time}s; $(counts "$log"); compiler warnings: $warnings"
 	if [ $status -eq 0 ]; then
 		result[$v]="pass  $line"
