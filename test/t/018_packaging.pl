@@ -105,12 +105,18 @@ is($pg_min, 15, 'requires PostgreSQL 15 or later');
 ok(exists $meta->{prereqs}{runtime}{requires}{$_}, "requires $_, as the control file does")
   for slurp('ecommerce_api.control') =~ /^requires\s*=\s*'([^']*)'/m ? split(/\s*,\s*/, $1) : ();
 
-# --- the changelog's newest released section is the control file's version
+# --- the changelog's newest section is the control file's version; the one
+# in progress says Unreleased, and only it may
 my $changelog = slurp('CHANGELOG.md');
-my @released = $changelog =~ /^## \[(\d[^\]]*)\]/mg;
-ok(@released, 'CHANGELOG.md has released sections: ' . join(', ', @released));
-is($released[0], $control_version, "CHANGELOG.md's newest release is the control file's version");
-like($changelog, qr/^## \[?Unreleased\]?/m, 'CHANGELOG.md has an Unreleased section');
+my @sections = $changelog =~ /^## \[(\d[^\]]*)\](.*)$/mg;
+my %when = @sections;
+my @versions = @sections[ grep { $_ % 2 == 0 } 0 .. $#sections ];
+ok(@versions >= 2, 'CHANGELOG.md has a section per version: ' . join(', ', @versions));
+is($versions[0], $control_version, "CHANGELOG.md's newest section is the control file's version");
+is_deeply([ grep { $when{$_} =~ /unreleased/i } @versions[ 1 .. $#versions ] ], [],
+	'only the newest section may be Unreleased');
+ok(!grep({ $when{$_} !~ /^ - (?:Unreleased|\d{4}-\d\d-\d\d)\s*$/ } @versions),
+	'each section is dated or Unreleased');
 
 # --- the Debian package's version (a native package: the version itself)
 my ($deb_version) = slurp('debian/changelog') =~ /^ecommerce-api \(([^)]+)\)/;
