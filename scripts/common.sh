@@ -1,7 +1,7 @@
 # Shared by scripts/*.sh and bench/run.sh: find PostgreSQL, install what is missing.
 
-# PostgreSQL: $PG_CONFIG if set, else the installed server-dev (the newest if
-# several), else 15, Debian 12's own, which ensure_packages installs.
+# PostgreSQL: $PG_CONFIG if set, else the installed one (the newest if several),
+# else 15, Debian 12's own, which ensure_packages installs.
 if [ -z "${PG_CONFIG:-}" ]; then
 	PG_CONFIG=$(ls -d /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -t/ -k5 -n | tail -n 1)
 	PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}

@@ -51,7 +51,8 @@ for v in $versions; do
 	: > "$log"
 	echo "== PostgreSQL $v ($suite)"
 	start=$SECONDS
-	pkgs="build-essential postgresql-$v postgresql-server-dev-$v libmicrohttpd-dev libipc-run-perl curl"
+	# what scripts/test.sh needs for this version: EAPI_PACKAGES of common.sh
+	pkgs=$(PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config bash -c '. scripts/common.sh; echo $EAPI_PACKAGES')
 	status=0
 	if ! dev_chroot "$suite" $pkgs >>"$log" 2>&1; then
 		status=1
