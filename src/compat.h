@@ -55,4 +55,26 @@ eapi_guc_extra(void *block, size_t size)
 #endif
 }
 
+/*
+ * The JSON parser's semantic actions return a JsonParseErrorType from 16 (void
+ * before): declare them EapiJsonAction and end them with EAPI_JSON_DONE.  17
+ * added a first argument to makeJsonLexContextCstringLen(), a context to fill
+ * (NULL: allocate one).
+ */
+#include "common/jsonapi.h"
+#if PG_VERSION_NUM >= 160000
+typedef JsonParseErrorType EapiJsonAction;
+#define EAPI_JSON_DONE return JSON_SUCCESS
+#else
+typedef void EapiJsonAction;
+#define EAPI_JSON_DONE return
+#endif
+#if PG_VERSION_NUM >= 170000
+#define eapi_json_lex_context(json, len, encoding, need_escapes) \
+	makeJsonLexContextCstringLen(NULL, (json), (len), (encoding), (need_escapes))
+#else
+#define eapi_json_lex_context(json, len, encoding, need_escapes) \
+	makeJsonLexContextCstringLen((json), (len), (encoding), (need_escapes))
+#endif
+
 #endif							/* ECOMMERCE_API_COMPAT_H */
