@@ -10,6 +10,10 @@
 #   make demo         set up a local cluster in ./demo and serve the API on :8000
 #                     (make demo PORT=8001: another port)
 #   make demo-stop    stop it
+#   make test-matrix  the whole suite on PostgreSQL 15, 17 and 18, each in a
+#                     Debian chroot (scripts/test-matrix.sh; root)
+#   make test-package build the Debian package (debian/, pg_buildext), install
+#                     it in a clean chroot and serve (scripts/test-package.sh)
 #
 # Layout: src/ the C module, sql/ the SQL objects (one concern per piece),
 # test/ the suites (pg_regress, isolation, TAP).  docs/releasing.md says how
@@ -98,7 +102,14 @@ include $(PGXS)
 PROVE_TESTS ?= test/t/*.pl
 PROVE_FLAGS += -I $(abspath $(srcdir))/test/t
 
-$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h
+# An out-of-tree build (make -f ../Makefile VPATH=.., as pg_buildext runs it)
+# writes src/*.o into a build directory that has no src/: make it first.  Not
+# a rule with the folder as target, which VPATH would find in the source tree.
+ifneq ($(strip $(VPATH)),)
+$(shell mkdir -p $(sort $(dir $(OBJS))))
+endif
+
+$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h src/compat.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.
@@ -109,7 +120,7 @@ $(DATA_built): $(addprefix $(srcdir)/,$(SQL_PIECES)) $(srcdir)/ecommerce_api.con
 	  for f in $(addprefix $(srcdir)/,$(SQL_PIECES)); do printf '\n\n'; cat $$f; done; } > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: test test-browser mutation-check demo demo-stop fuzz
+.PHONY: test test-browser test-matrix test-package mutation-check demo demo-stop fuzz
 test:
 	bash scripts/test.sh
 
@@ -131,6 +142,12 @@ fuzz:
 # suites it names fail (docs/testing.md)
 mutation-check:
 	bash scripts/mutation-check.sh
+
+test-matrix:
+	bash scripts/test-matrix.sh $(MATRIX)
+
+test-package:
+	bash scripts/test-package.sh $(PACKAGE_VERSIONS)
 
 # make demo PORT=8001
 PORT ?= 8000

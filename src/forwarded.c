@@ -91,9 +91,9 @@ eapi_proxies_contain(const TrustedProxies *list, const ClientAddr *addr)
 
 /*
  * Parse a trusted-proxy list: comma-separated addresses and CIDR blocks.
- * Returns it malloc'd (GUC "extra" data is), or NULL: then *bad_entry is the
- * first entry that is not an address or block (palloc'd), or NULL when out
- * of memory.
+ * Returns it malloc'd (ratelimit.c hands it on to guc.c), or NULL: then
+ * *bad_entry is the first entry that is not an address or block (palloc'd),
+ * or NULL when out of memory.
  */
 TrustedProxies *
 eapi_parse_trusted_proxies(const char *text, char **bad_entry)

@@ -1224,6 +1224,9 @@ log_request_target(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
+/* fmt and ap are a printf format and its arguments (gcc 14 asks to say so) */
+static void log_mhd_message(void *cls, const char *fmt, va_list ap) pg_attribute_printf(2, 0);
+
 static void
 log_mhd_message(void *cls, const char *fmt, va_list ap)
 {

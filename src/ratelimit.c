@@ -50,6 +50,7 @@
 #include "utils/timestamp.h"
 
 #include "ecommerce_api.h"
+#include "compat.h"
 #include "forwarded.h"
 
 #define RATE_LIMIT_TRANCHE		"ecommerce_api rate limiter"
@@ -135,7 +136,14 @@ check_trusted_proxies(char **newval, void **extra, GucSource source)
 		}
 		return false;
 	}
-	*extra = list;
+	*extra = eapi_guc_extra(list, offsetof(TrustedProxies, blocks) +
+							list->count * sizeof(ProxyBlock));
+	if (*extra == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		return false;
+	}
 	return true;
 }
 

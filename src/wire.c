@@ -24,6 +24,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/json.h"
 
+#include "compat.h"
 #include "wire.h"
 
 /* Longest X-Request-ID we echo. */
@@ -221,7 +222,7 @@ pop_step(LocSearch *search)
 		search->depth--;
 }
 
-static void
+static EapiJsonAction
 loc_field_start(void *state, char *fname, bool isnull)
 {
 	LocSearch  *search = state;
@@ -230,29 +231,33 @@ loc_field_start(void *state, char *fname, bool isnull)
 	if (passed_target(search))
 		found_here(search);
 	push_step(search, fname);
+	EAPI_JSON_DONE;
 }
 
-static void
+static EapiJsonAction
 loc_field_end(void *state, char *fname, bool isnull)
 {
 	pop_step(state);
 	if (fname)
 		pfree(fname);
+	EAPI_JSON_DONE;
 }
 
-static void
+static EapiJsonAction
 loc_array_start(void *state)
 {
 	push_step(state, NULL);
+	EAPI_JSON_DONE;
 }
 
-static void
+static EapiJsonAction
 loc_array_end(void *state)
 {
 	pop_step(state);
+	EAPI_JSON_DONE;
 }
 
-static void
+static EapiJsonAction
 loc_element_start(void *state, bool isnull)
 {
 	LocSearch  *search = state;
@@ -260,9 +265,10 @@ loc_element_start(void *state, bool isnull)
 
 	if (top >= 0 && top <= EAPI_MAX_JSON_DEPTH)
 		search->steps[top].index++;
+	EAPI_JSON_DONE;
 }
 
-static void
+static EapiJsonAction
 loc_scalar(void *state, char *token, JsonTokenType tokentype)
 {
 	LocSearch  *search = state;
@@ -271,6 +277,7 @@ loc_scalar(void *state, char *token, JsonTokenType tokentype)
 	if (passed_target(search))
 		found_here(search);
 	pfree(token);
+	EAPI_JSON_DONE;
 }
 
 /*
@@ -300,7 +307,7 @@ body_loc(const char *body, size_t len, int target)
 	}
 
 	/* it did not go too deep: the caller checked */
-	search.lex = makeJsonLexContextCstringLen(copy, (int) len, encoding, true);
+	search.lex = eapi_json_lex_context(copy, (int) len, encoding, true);
 	search.target = target;
 	sem.semstate = &search;
 	sem.object_field_start = loc_field_start;

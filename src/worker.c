@@ -22,7 +22,6 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
-#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -31,6 +30,7 @@
 
 #include "ecommerce_api.h"
 #include "cache.h"
+#include "compat.h"
 
 PG_MODULE_MAGIC;
 
@@ -286,7 +286,7 @@ eapi_worker_main(Datum main_arg)
 	tune_malloc();
 	start_http_server();
 
-	events = CreateWaitEventSet(TopMemoryContext, 3);
+	events = eapi_create_wait_event_set(3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(events, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 	AddWaitEventToSet(events, WL_SOCKET_READABLE, eapi_http_epoll_fd(), NULL, NULL);

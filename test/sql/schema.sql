@@ -13,10 +13,11 @@ SELECT c.relname, string_agg(format('%s %s', a.attname, format_type(a.atttypid, 
  GROUP BY c.relname
  ORDER BY c.relname;
 
--- Constraints (CHECKs hold every limit the API validates).
+-- Constraints (CHECKs hold every limit the API validates).  Not the NOT NULL
+-- ones PostgreSQL 18 catalogs too (contype 'n'), so each version lists the same.
 SELECT conrelid::regclass, conname, pg_get_constraintdef(oid)
   FROM pg_constraint
- WHERE connamespace = 'ecommerce_api'::regnamespace
+ WHERE connamespace = 'ecommerce_api'::regnamespace AND contype <> 'n'
  ORDER BY conrelid::regclass::text, conname;
 
 -- Indexes.
