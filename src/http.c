@@ -254,21 +254,6 @@ status_header_name(int status)
 	}
 }
 
-/* The header that carries a status's status_header (send_typed_response). */
-static const char *
-status_header_name(int status)
-{
-	switch (status)
-	{
-		case MHD_HTTP_UNAUTHORIZED:
-			return MHD_HTTP_HEADER_WWW_AUTHENTICATE;
-		case MHD_HTTP_SERVICE_UNAVAILABLE:
-			return MHD_HTTP_HEADER_RETRY_AFTER;
-		default:
-			return MHD_HTTP_HEADER_ALLOW;
-	}
-}
-
 /*
  * Queue one response with the headers every answer carries.  status_header
  * is the value of the header some statuses carry: a 405's Allow (the methods
