@@ -68,6 +68,7 @@ my ($node, $api) = EcommerceApi::start_node('commit',
 	workers => 1,
 	init => { allows_streaming => 1 },
 	conf => "autovacuum = off\n"
+	  . "ecommerce_api.lock_timeout = 0\n"	# wait for the deadlock, not issue 10's lock bound
 	  . "deadlock_timeout = '3s'\n"
 	  . "log_lock_waits = on\n"
 	  . "ecommerce_api.statement_timeout = '30s'\n");
