@@ -12,6 +12,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "compat.h"
 #include "wire.h"
 
 int			LLVMFuzzerTestOneInput(const uint8 *data, size_t size);
@@ -42,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 		appendStringInfo(&array, "[%s]", problems.data);
 		if (pg_encoding_verifymbstr(PG_UTF8, array.data, array.len) != array.len)
 			abort();
-		lex = makeJsonLexContextCstringLen(array.data, array.len, PG_UTF8, true);
+		lex = eapi_json_lex_context(array.data, array.len, PG_UTF8, true);
 		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 			abort();
 		pfree(lex->strval->data);

@@ -9,6 +9,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "compat.h"
 #include "wire.h"
 
 int			LLVMFuzzerTestOneInput(const uint8 *data, size_t size);
@@ -39,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 		initStringInfo(&item);
 		eapi_text_problem(&item, check, size > 0 && data[0] & 1 ? "query" : "path",
 						  size > 0 && data[0] & 2 ? "search" : NULL);
-		lex = makeJsonLexContextCstringLen(item.data, item.len, PG_UTF8, true);
+		lex = eapi_json_lex_context(item.data, item.len, PG_UTF8, true);
 		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 			abort();
 		pfree(lex->strval->data);
