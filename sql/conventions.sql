@@ -13,8 +13,9 @@
  * The install script of the current version (ecommerce_api--<version>.sql) is
  * made by make from the pieces in sql/, in the order of SQL_PIECES in the
  * Makefile.  The scripts of released versions are kept as shipped in
- * sql/released/, the upgrade scripts in sql/upgrades/; docs/releasing.md says
- * how a version is cut.
+ * sql/released/, the upgrade scripts in sql/upgrades/ (that of the version in
+ * progress as a template naming the pieces' objects it restates);
+ * docs/releasing.md says how a version is cut.
  *
  * Conventions
  * -----------

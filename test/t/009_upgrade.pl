@@ -159,4 +159,30 @@ $node->safe_psql('postgres', 'ALTER EXTENSION ecommerce_api UPDATE');
 is($api->request('GET', '/categories/')->{status}, 200, 'and served once updated');
 
 $node->stop('fast');
+
+# --- the upgrade template's assembler fails closed: a step that names no
+# piece, or a function its piece does not define once, stops the build
+# rather than leave the step out of the upgrade script
+my $srcdir = "$FindBin::RealBin/../..";
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+for my $case (
+	[ '--@replace sql/json.sql ecommerce_api._json_category(', 1, qr/CREATE OR REPLACE FUNCTION ecommerce_api\._json_category\(/ ],
+	[ '--@create sql/json.sql ecommerce_api._json_category_text(', 1, qr/^CREATE FUNCTION ecommerce_api\._json_category_text\(.*\$\$;$/s ],
+	[ '--@replace sql/json.sql ecommerce_api._json_nothing(', 0, qr/has no CREATE FUNCTION/ ],
+	[ '--@replace sql/json.sql ecommerce_api._json_category', 0, qr/has 2 CREATE FUNCTION/ ],
+	[ '--@piece sql/nothing.sql', 0, qr/cannot read/ ],
+	[ '--@piece ../etc/passwd', 0, qr/is not a piece/ ],
+	[ '--@drop sql/json.sql', 0, qr/unknown directive/ ])
+{
+	my ($line, $ok, $expect) = @$case;
+	open(my $fh, '>', "$tmp/t.sql.in") or die $!;
+	print $fh "$line\n";
+	close $fh;
+	my ($out, $err);
+	my $ran = IPC::Run::run([ 'perl', "$srcdir/scripts/assemble-upgrade.pl", $srcdir, "$tmp/t.sql.in" ],
+		'>', \$out, '2>', \$err);
+	is(!!$ran, !!$ok, "assembling '$line': " . ($ok ? 'done' : 'refused'));
+	like($ok ? $out : $err, $expect, '... ' . ($ok ? 'with the statement' : 'saying why'));
+}
+
 done_testing();
