@@ -210,7 +210,11 @@ $node->stop('fast');
 # a socket of that worker's).  A worker is made busy by a request waiting for
 # a psql session's lock; the health check counts the worker answering it.
 my ($pool, $papi) = EcommerceApi::start_node('pool', workers => 4,
-	conf => "ecommerce_api.statement_timeout = '60s'\n");
+	conf => "ecommerce_api.statement_timeout = '60s'\n"
+	  # the requests must keep waiting while the states are read: issue 10's
+	  # lock bound (500 ms, then 50 ms once a wait has timed out) would answer
+	  # them 503 first on a loaded machine
+	  . "ecommerce_api.lock_timeout = 0\n");
 
 sub worker_of
 {
