@@ -542,10 +542,14 @@ scenario_attack() {
 
 scenario_connections() {
 	local sample_at=$((duration / 2 + 1))	# the connections open in about a second
+	# the held connections all come from one address (127.0.0.1): lift the
+	# per-client limit (1,000 by default) for them, as for a trusted proxy
+	set_conf "ecommerce_api.max_connections_per_client = 0"
 	measure connections "$hold keep-alive conns, open loop $hold_rate req/s" openloop \
 		"$work/connections.json" "$sample_at" \
 		"$work/openloop" --port "$http_port" --rate "$hold_rate" --duration "$duration" \
 		--connections "$hold" --hold --mix point --products "$product_ids" --timeout 10
+	set_conf ecommerce_api.max_connections_per_client
 }
 
 scenario_scale() {
