@@ -59,7 +59,11 @@
  * with it matches only while no such write happened.  Bumping before the
  * commit is visible would break (W1): R could read the bumped g, then take
  * a snapshot that does not see W yet, and keep A without W for ever.
- * test/t/016_cache_freshness.pl catches exactly that.
+ * test/t/016_cache_freshness.pl catches exactly that, deterministically: a
+ * psql commit held by an absent synchronous standby is in the WAL but not
+ * visible (SyncRepWaitForLSN runs before ProcArrayEndTransaction), and a GET
+ * meanwhile must keep its answer under generations that move once it is
+ * (test/mutations/27 moves the bump to PRE_COMMIT and is caught).
  *
  * Two-phase commit: COMMIT PREPARED runs in another backend with no
  * callback of ours, so a transaction that changed tracked data cannot be
