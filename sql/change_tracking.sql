@@ -21,7 +21,10 @@
  * UPDATE and DELETE hand over the changed rows (OLD TABLE) so that only the
  * single-row answers of those ids are invalidated; INSERT and TRUNCATE need
  * none.  ENABLE ALWAYS: they fire under session_replication_role = replica
- * too (logical replication's apply worker, some restore tools).
+ * too (some restore tools).  Logical replication's apply worker fires no
+ * statement trigger, only row triggers: track_replica_rows, a row trigger
+ * that fires only under session_replication_role = replica (ENABLE REPLICA),
+ * so that ordinary writers pay nothing for it.
  * ========================================================================= */
 
 CREATE FUNCTION ecommerce_api._track_changes() RETURNS trigger
@@ -43,9 +46,12 @@ BEGIN
                        ' FOR EACH STATEMENT EXECUTE FUNCTION ecommerce_api._track_changes(%L)', t, t);
         EXECUTE format('CREATE TRIGGER track_truncates AFTER TRUNCATE ON ecommerce_api.%I'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION ecommerce_api._track_changes(%L)', t, t);
+        EXECUTE format('CREATE TRIGGER track_replica_rows AFTER INSERT OR UPDATE OR DELETE ON ecommerce_api.%I'
+                       ' FOR EACH ROW EXECUTE FUNCTION ecommerce_api._track_changes(%L)', t, t);
         EXECUTE format('ALTER TABLE ecommerce_api.%I'
                        ' ENABLE ALWAYS TRIGGER track_inserts, ENABLE ALWAYS TRIGGER track_updates,'
-                       ' ENABLE ALWAYS TRIGGER track_deletes, ENABLE ALWAYS TRIGGER track_truncates', t);
+                       ' ENABLE ALWAYS TRIGGER track_deletes, ENABLE ALWAYS TRIGGER track_truncates,'
+                       ' ENABLE REPLICA TRIGGER track_replica_rows', t);
     END LOOP;
 END
 $$;

@@ -21,9 +21,14 @@
  *
  * Who moves them: AFTER ... FOR EACH STATEMENT triggers on every tracked
  * table call eapi_track_changes() (this library, so every backend runs it:
- * the API's workers, psql, batch jobs, pg_restore's COPY, logical
- * replication's apply worker since the triggers are ENABLE ALWAYS).  The
- * trigger only notes what changed, in backend-local memory.  The counters
+ * the API's workers, psql, batch jobs, pg_restore's COPY; ENABLE ALWAYS, so
+ * under session_replication_role = replica too).  Logical replication's
+ * apply worker fires row triggers only, never statement triggers (the
+ * PostgreSQL documentation says so; test/t/019_cache_logical.pl shows the
+ * stale answers it left): for it each table also has an AFTER ... FOR EACH
+ * ROW trigger, ENABLE REPLICA, which fires only under
+ * session_replication_role = replica and so costs ordinary writers nothing.
+ * The trigger only notes what changed, in backend-local memory.  The counters
  * move in the transaction callback, at XACT_EVENT_COMMIT; an abort forgets
  * the notes.  A DDL command in the API's database (object_access_hook:
  * create, alter, drop of anything) moves one "schema" counter that every
@@ -332,6 +337,21 @@ eapi_generation_bucket(int64 key)
 	return hash_bytes_uint32((uint32) k ^ (uint32) (k >> 32)) % EAPI_BUCKETS;
 }
 
+/* The bigint id_key column of a tracked table, or InvalidAttrNumber. */
+static AttrNumber
+id_key_attnum(TupleDesc tupdesc)
+{
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped && att->atttypid == INT8OID &&
+			strcmp(NameStr(att->attname), "id_key") == 0)
+			return att->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
 /*
  * Note the buckets of the rows of a transition table, by their id_key; more
  * rows than MAX_BUCKETED_ROWS (or no id_key) make it "wide".  The table may
@@ -342,7 +362,7 @@ static void
 note_row_buckets(int table, Relation rel, Tuplestorestate *rows)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	AttrNumber	attnum = InvalidAttrNumber;
+	AttrNumber	attnum;
 	TupleTableSlot *slot;
 	int			readptr;
 	int			seen = 0;
@@ -352,14 +372,7 @@ note_row_buckets(int table, Relation rel, Tuplestorestate *rows)
 		pending_flags[table] |= PENDING_WIDE;
 		return;
 	}
-	for (int i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-		if (!att->attisdropped && att->atttypid == INT8OID &&
-			strcmp(NameStr(att->attname), "id_key") == 0)
-			attnum = att->attnum;
-	}
+	attnum = id_key_attnum(tupdesc);
 	if (attnum == InvalidAttrNumber)
 	{
 		pending_flags[table] |= PENDING_WIDE;
@@ -388,10 +401,37 @@ note_row_buckets(int table, Relation rel, Tuplestorestate *rows)
 }
 
 /*
+ * One row changed (a row trigger: logical replication's apply worker): its
+ * bucket, by the old row's id_key, when it was updated or deleted.
+ */
+static void
+note_row(int table, TriggerData *trigdata)
+{
+	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	AttrNumber	attnum;
+	bool		isnull;
+	Datum		id;
+
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		return;
+	pending_flags[table] |= PENDING_ROWS;
+	attnum = id_key_attnum(tupdesc);
+	id = attnum == InvalidAttrNumber ? (Datum) 0 :
+		heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &isnull);
+	if (attnum == InvalidAttrNumber || isnull)
+		pending_flags[table] |= PENDING_WIDE;
+	else
+		note_bucket(table, eapi_generation_bucket(DatumGetInt64(id)));
+}
+
+/*
  * ecommerce_api._track_changes(): AFTER ... FOR EACH STATEMENT trigger of a
  * tracked table, its argument the table's name.  UPDATE and DELETE triggers
  * carry the changed rows as their OLD TABLE (id_key never changes: it is
- * GENERATED ALWAYS).  Only notes; the counters move after commit.
+ * GENERATED ALWAYS).  Also an AFTER ... FOR EACH ROW trigger, for logical
+ * replication's apply worker (see the top of this file).  Only notes; the
+ * counters move after commit.
  */
 Datum
 eapi_track_changes(PG_FUNCTION_ARGS)
@@ -400,11 +440,10 @@ eapi_track_changes(PG_FUNCTION_ARGS)
 	int			table = -1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s must be called as an AFTER ... FOR EACH STATEMENT trigger",
+				 errmsg("%s must be called as an AFTER trigger",
 						"ecommerce_api._track_changes()")));
 	if (trigdata->tg_trigger->tgnargs == 1)
 		for (int t = 0; t < EAPI_TABLES; t++)
@@ -421,7 +460,9 @@ eapi_track_changes(PG_FUNCTION_ARGS)
 
 	note_pending();
 	pending_flags[table] |= PENDING_ALL;
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		note_row(table, trigdata);
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		pending_flags[table] |= PENDING_ROWS;
