@@ -394,12 +394,16 @@ ratio_note() {
 	python3 bench/report.py ratio "$results" "$1" "$2"
 }
 
-# track_triggers ENABLE ALWAYS | DISABLE: the change-tracking triggers of every table
+# track_triggers on | off: the change-tracking triggers of every table (the
+# statement triggers ENABLE ALWAYS, the row trigger for logical replication's
+# apply worker ENABLE REPLICA, as sql/change_tracking.sql makes them)
 track_triggers() {
-	local t
+	local t always=DISABLE replica=DISABLE
+	if [ "$1" = on ]; then always="ENABLE ALWAYS" replica="ENABLE REPLICA"; fi
 	for t in categories products clients addresses bills orders order_details reviews; do
-		q "ALTER TABLE ecommerce_api.$t $1 TRIGGER track_inserts, $1 TRIGGER track_updates,
-			$1 TRIGGER track_deletes, $1 TRIGGER track_truncates" >/dev/null
+		q "ALTER TABLE ecommerce_api.$t $always TRIGGER track_inserts, $always TRIGGER track_updates,
+			$always TRIGGER track_deletes, $always TRIGGER track_truncates,
+			$replica TRIGGER track_replica_rows" >/dev/null
 	done
 }
 
@@ -479,11 +483,11 @@ EOF
 	wrk_run cache "wrk -c$conns, write-heavy mix (70% writes), cache_size = 0" writes.lua \
 		"$product_ids" "$client_ids" "$categories"
 	ratio_note "$on_rps" "the write-heavy mix with the cache on"
-	track_triggers DISABLE
+	track_triggers off
 	wrk_run cache "wrk -c$conns, write-heavy mix (70% writes), cache_size = 0, change-tracking triggers disabled" \
 		writes.lua "$product_ids" "$client_ids" "$categories"
 	ratio_note "$on_rps" "the write-heavy mix with the cache on"
-	track_triggers "ENABLE ALWAYS"
+	track_triggers on
 	set_conf ecommerce_api.cache_size
 }
 
