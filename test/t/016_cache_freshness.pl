@@ -192,12 +192,12 @@ push @pids, spawn('checkout', sub {
 });
 
 # plain SQL through psql: products 6-8 get "sql-N", and reviews of product 6
-# come, and go 20 iterations later
+# come, and go 10 iterations later (psql is slow: a few dozen in 30 s)
 push @pids, spawn('psql', sub {
 	my ($http, $n, $log) = @_;
 	my $id = 6 + $n % 3;
-	my $old = 'psql review ' . ($n - 20);
-	ack($log, 'review_leaving', $old) if $n > 20;
+	my $old = 'psql review ' . ($n - 10);
+	ack($log, 'review_leaving', $old) if $n > 10;
 	$node->safe_psql('postgres', qq{
 		UPDATE ecommerce_api.products SET description = 'sql-$n' WHERE id_key = $id;
 		INSERT INTO ecommerce_api.reviews (rating, comment, product_id) VALUES (5, 'psql review $n', 6);
@@ -205,7 +205,7 @@ push @pids, spawn('psql', sub {
 	});
 	ack($log, 'desc', $id, $n);
 	ack($log, 'review', "psql review $n");
-	ack($log, 'review_out', $old) if $n > 20;
+	ack($log, 'review_out', $old) if $n > 10;
 });
 
 my @reads = ((map { "/products/id/$_" } 1 .. 8, 10), '/products/?limit=20',
