@@ -28,6 +28,14 @@
  *				their sweep
  *	consistency.c	read-your-writes: the consistency token, the wait for a
  *				standby's replay, the node's role and replay lag
+ *	wire.c		the checks every byte from the wire passes before it becomes
+ *				a datum (text, JSON bodies, the headers we read); pure
+ *				functions, compiled on their own by fuzz/
+ *	wire.h		what the others may use of wire.c (needs no libmicrohttpd)
+ *	forwarded.c	client addresses: inet parsing, the trusted-proxy list,
+ *				X-Forwarded-For; pure functions, for ratelimit.c and fuzz/
+ *	forwarded.h	what ratelimit.c and fuzz/ use of forwarded.c
+ *	compat.h	the differences between PostgreSQL 15, 17 and 18, as shims
  *	ecommerce_api.h	this file: what the files may use of each other
  *
  *-------------------------------------------------------------------------

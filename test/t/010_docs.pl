@@ -1,7 +1,8 @@
 # The documentation's links: every relative link in README.md, docs/*.md and
 # bench/README.md names a file or folder that exists, and a heading (or an
 # HTML anchor) that exists when it has a #fragment, with GitHub's slugs; and
-# the README links to every page of docs/.  Needs no cluster.
+# the README links to every page of docs/; and src/ecommerce_api.h's file
+# list names every source file.  Needs no cluster.
 use strict;
 use warnings;
 
@@ -127,6 +128,21 @@ for my $page (@pages)
 for my $doc (grep { m{^docs/} } @pages)
 {
 	ok($readme_targets{$doc}, "README.md links to $doc");
+}
+
+# The source files' list: the header comment of src/ecommerce_api.h names
+# every src/*.c and src/*.h and what it owns (a file added without a line
+# there fails here), and names no file that is gone.
+my ($list) = read_text("$top/src/ecommerce_api.h") =~ m{One concern per file:\n(.*?)\*/}s;
+ok(defined $list, 'src/ecommerce_api.h has its file list ("One concern per file:")');
+my %listed = map { $_ => 1 } ($list // '') =~ /^\s*\*\s+([\w.]+\.[ch])\b/mg;
+for my $file (sort map { (File::Spec->splitpath($_))[2] } glob("$top/src/*.[ch]"))
+{
+	ok($listed{$file}, "src/ecommerce_api.h's file list names src/$file");
+}
+for my $file (sort keys %listed)
+{
+	ok(-f "$top/src/$file", "src/ecommerce_api.h's file list: src/$file exists");
 }
 
 done_testing();
