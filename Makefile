@@ -23,6 +23,8 @@ MODULE_big = ecommerce_api
 OBJS = \
 	src/worker.o \
 	src/http.o \
+	src/answer.o \
+	src/body.o \
 	src/router.o \
 	src/gateway.o \
 	src/settings.o \
@@ -115,7 +117,7 @@ ifneq ($(strip $(VPATH)),)
 $(shell mkdir -p $(sort $(dir $(OBJS))))
 endif
 
-$(OBJS): src/ecommerce_api.h src/cache.h src/wire.h src/forwarded.h src/compat.h
+$(OBJS): src/ecommerce_api.h src/http.h src/cache.h src/wire.h src/forwarded.h src/compat.h
 src/gateway.o: ecommerce_api.control
 
 # The install script: generated, git-ignored; edit the pieces.

@@ -5,8 +5,16 @@
  *
  * One concern per file:
  *	worker.c	the background workers' life: registration, main loop, signals
- *	http.c		libmicrohttpd glue: daemon, callbacks, limits, headers, CORS,
- *				and the answers held for group commit
+ *	http.c		libmicrohttpd glue: the daemon, its callbacks, and a request
+ *				from its head to its answer (checks of the head and path,
+ *				route and arguments, the cache, the gateway)
+ *	answer.c	sending answers: the headers every answer carries (request
+ *				id, timing, CORS, rate limit, consistency token, replay),
+ *				typed, cacheable and preflight answers, the fixed error
+ *				bodies, and the answers held for group commit
+ *	body.c		receiving bodies: framing checks, max_body_size, the
+ *				worker's max_body_memory, accumulation
+ *	http.h		what http.c, answer.c and body.c share: a request's state
  *	connections.c	the open connections: their count, the deadlines of a
  *				request's head and body, room for new clients
  *	router.c	method + path template -> route
@@ -277,9 +285,11 @@ extern bool eapi_http_start(int worker_number);
 extern int	eapi_http_epoll_fd(void);
 extern long eapi_http_timeout_ms(void);
 extern void eapi_http_run(void);
+extern void eapi_http_stop(void);
+
+/* ---- answer.c (the rest of it is in http.h) ---- */
 extern bool eapi_http_has_held(void);
 extern bool eapi_http_release_held(void);
-extern void eapi_http_stop(void);
 
 /* ---- connections.c ---- */
 extern void eapi_connections_init(void);

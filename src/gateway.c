@@ -15,7 +15,7 @@
  * never take its worker down.  The API's SQL raises its own SQLSTATEs of
  * class "EA" for answers that are not bugs (EA404 = 404, EA409 = 409, ...);
  * EA422 carries a ready FastAPI-style JSON array of validation problems.
- * Every JSON error body, the ones http.c and the rate limiter give too, is
+ * Every JSON error body, the ones answer.c and the rate limiter give too, is
  * built by eapi_error_body.
  *
  * Writes are made durable by group commit: see "Group commit" below, the
@@ -443,8 +443,8 @@ run_health(MemoryContext result_context, ApiResult *result)
  *    transaction (the commit does not wait for its flush), raises
  *    pending_flush_lsn to the commit's end, and marks the result
  *    await_flush.
- * 2. http.c does not send such an answer: it keeps it with its request and
- *    suspends the connection (hold_response).
+ * 2. http.c does not send such an answer: answer.c keeps it with its
+ *    request and suspends the connection (eapi_hold_response).
  * 3. The worker's loop (worker.c), after each pass (eapi_http_run), calls
  *    eapi_http_release_held: one eapi_gateway_flush_commits covers every
  *    held commit, then their connections resume and the next pass sends the

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		libmicrohttpd glue: the daemon, its callbacks, limits, headers, CORS.
+ *		libmicrohttpd glue: the daemon and its callbacks, and a request's
+ *		way from its head to its answer: its checks, its route and
+ *		arguments, the cache or the gateway.
  *
  * libmicrohttpd runs with no threads of its own (MHD_USE_EPOLL, external
  * event loop): worker.c waits on MHD's epoll fd and calls eapi_http_run(),
@@ -12,7 +14,9 @@
  * A request is routed once, as soon as its head is in; it is answered in
  * the callback that sees its last byte: run it through the gateway (one
  * transaction), then queue the response.  A write's answer may be held
- * until its commit is flushed (group commit, told in gateway.c).
+ * until its commit is flushed (group commit, told in gateway.c).  How an
+ * answer is sent and held is answer.c's; how a body is received, body.c's;
+ * the three share the request's state through http.h.
  *
  * The rate limiter (ratelimit.c) counts a request as soon as its head is
  * in, so every answer, 404 or 413 included, counts.  A refused request's
@@ -30,136 +34,31 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "common/pg_prng.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "utils/memutils.h"
 
-#include "ecommerce_api.h"
+#include "http.h"
 #include "cache.h"
 #include "wire.h"
 
-#define MAX_REQUEST_ID_LENGTH	128
-
 /* What a malformed bearer token is replaced with: a token that never verifies. */
 #define MALFORMED_TOKEN			"malformed"
-#define CORS_MAX_AGE			"600"
-#define CORS_METHODS			"GET, POST, PUT, DELETE, OPTIONS"
-
-/* What we keep about one request between libmicrohttpd's calls. */
-typedef struct HttpRequest
-{
-	instr_time	start;
-	StringInfoData body;
-	bool		has_body;
-	bool		too_large;
-	bool		no_memory;		/* refused: max_body_memory is taken */
-	size_t		body_memory;	/* bytes it holds of body_memory_used */
-	int			route_index;	/* for the metrics: -1 until dispatched */
-
-	/*
-	 * Checks of the head (check_head): the raw path as sent, kept by
-	 * log_request_target; too many query parameters; a refusal answered as
-	 * soon as the head is in; a path that is not valid text (its 422).
-	 */
-	char	   *raw_path;
-	bool		query_too_large;
-	bool		head_checked;
-	bool		refused_at_head;
-	char	   *path_problem;
-
-	/* its route, looked up once when its head is in (not for a preflight) */
-	RouteMatch	match;
-	const ApiRoute *route;
-	char	   *path_id;
-	char	   *allow;			/* a 405's Allow header */
-	bool		routed;
-
-	/* the rate limiter's verdict, when the request was counted */
-	bool		rate_checked;
-	EapiRateVerdict rate;
-	StringInfoData refusal;		/* the 429 body when it was refused */
-
-	/* an answer held back until its commit is flushed (group commit) */
-	struct MHD_Connection *conn;
-	struct HttpRequest *next_held;
-	int			held_status;
-	char	   *held_body;
-	size_t		held_len;
-	char	   *held_request_id;
-
-	/* what a write's answer says besides its body */
-	XLogRecPtr	answer_lsn;		/* X-Consistency-Token, when valid */
-	bool		answer_replayed;	/* Idempotent-Replayed: true */
-} HttpRequest;
 
 static struct MHD_Daemon *http_daemon = NULL;
 
-/* Holds the HttpRequests of the connections in progress. */
-static MemoryContext connection_context = NULL;
+/* See http.h: the HttpRequests of the connections in progress. */
+MemoryContext eapi_http_context = NULL;
 
 /* Reset after each request; the gateway's answers are built in it. */
 static MemoryContext request_context = NULL;
 
-/* The answers held for the WAL flush of group commit (see gateway.c). */
-static HttpRequest *held_requests = NULL;
-
-/*
- * Bytes of request bodies this worker holds, all connections together, kept
- * under ecommerce_api.max_body_memory.  Past it, a new body is refused with
- * 503 and Retry-After rather than made to wait: a waiting body would still
- * hold its connection, and a client that stalls its body would make every
- * other writer wait for it; a refusal costs nothing to hold, and tells a
- * well-behaved client when to come back.
- */
-static size_t body_memory_used = 0;
-
-/*
- * The error answers http.c gives itself, built once by eapi_error_body when
- * the server starts, so that answering after an ERROR allocates nothing.
- */
-static char *not_found_body;
-static char *method_not_allowed_body;
-static char *too_large_body;
-static char *no_memory_body;
-static char *internal_error_body;
-
 /* ----------------------------------------------------------------------
- * Responses
+ * Requests
  * ----------------------------------------------------------------------
  */
 
-/*
- * The response headers a page from another origin may read (CORS exposes
- * only a few "simple" ones unless told): the request id to quote in a bug
- * report, the timing, the rate-limit budget, a 401's challenge, a write's
- * consistency token and whether it was an idempotent replay.
- */
-#define CORS_EXPOSED_HEADERS \
-	"X-Request-ID, X-Response-Time, X-RateLimit-Limit, X-RateLimit-Remaining, " \
-	"X-RateLimit-Reset, Retry-After, WWW-Authenticate, X-Consistency-Token, " \
-	"Idempotent-Replayed"
-
-/* The Access-Control-Allow-Origin value for this request, or NULL. */
-static const char *
-cors_origin(struct MHD_Connection *conn)
-{
-	const char *origin;
-
-	/* an invalid setting (maybe this one) allows no origin */
-	if (eapi_settings_problem())
-		return NULL;
-	if (strcmp(eapi_cors_allowed_origins, "*") == 0)
-		return "*";
-	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-	/* echoed only when it is, byte for byte, a configured origin */
-	if (origin == NULL || !eapi_cors_origin_allowed(eapi_cors_allowed_origins, origin))
-		return NULL;
-	return origin;
-}
-
+/* A request id for a request that sent none (or no sane one). */
 static void
 generate_request_id(char *buf, size_t size)
 {
@@ -174,196 +73,6 @@ generate_request_id(char *buf, size_t size)
 			 (unsigned long long) (b & UINT64CONST(0xffffffffffff)));
 }
 
-static double
-elapsed_ms(HttpRequest *req)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, req->start);
-	return INSTR_TIME_GET_MILLISEC(now);
-}
-
-/*
- * A write's consistency token, as a header for API clients and as a cookie
- * for browsers, which send it back with their next requests without any
- * code of the front end's (see consistency.c).  The cookie is for the whole
- * site (Path=/) and is not sent on cross-site subrequests (SameSite=Lax).
- */
-static void
-add_consistency_token(struct MHD_Response *response, XLogRecPtr lsn)
-{
-	char		token[EAPI_CONSISTENCY_TOKEN_LEN];
-	char		cookie[EAPI_CONSISTENCY_TOKEN_LEN + 64];
-
-	eapi_consistency_format(lsn, token);
-	MHD_add_response_header(response, EAPI_CONSISTENCY_TOKEN_NAME, token);
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; SameSite=Lax",
-			 EAPI_CONSISTENCY_TOKEN_NAME, token);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-}
-
-/*
- * What every answer gets: the headers it carries (request id, timing, CORS
- * origin), and its count in the metrics.
- */
-static void
-finish_response(struct MHD_Connection *conn, HttpRequest *req,
-				struct MHD_Response *response, const char *request_id,
-				int status)
-{
-	const char *origin = cors_origin(conn);
-	double		elapsed = elapsed_ms(req);
-	char		timing[32];
-
-	eapi_shmem_count_answer(req->route_index, status, elapsed);
-	MHD_add_response_header(response, "X-Request-ID", request_id);
-	snprintf(timing, sizeof(timing), "%.2fms", elapsed);
-	MHD_add_response_header(response, "X-Response-Time", timing);
-	if (origin)
-	{
-		MHD_add_response_header(response,
-								MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
-								origin);
-		MHD_add_response_header(response,
-								MHD_HTTP_HEADER_ACCESS_CONTROL_EXPOSE_HEADERS,
-								CORS_EXPOSED_HEADERS);
-		if (strcmp(origin, "*") != 0)
-			MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
-	}
-	if (req->rate_checked)
-		eapi_rate_limit_headers(response, &req->rate);
-	if (!XLogRecPtrIsInvalid(req->answer_lsn))
-		add_consistency_token(response, req->answer_lsn);
-	if (req->answer_replayed)
-		MHD_add_response_header(response, "Idempotent-Replayed", "true");
-}
-
-/* The header that carries a status's status_header (send_typed_response). */
-static const char *
-status_header_name(int status)
-{
-	switch (status)
-	{
-		case MHD_HTTP_UNAUTHORIZED:
-			return MHD_HTTP_HEADER_WWW_AUTHENTICATE;
-		case MHD_HTTP_SERVICE_UNAVAILABLE:
-			return MHD_HTTP_HEADER_RETRY_AFTER;
-		default:
-			return MHD_HTTP_HEADER_ALLOW;
-	}
-}
-
-/*
- * Queue one response with the headers every answer carries.  status_header
- * is the value of the header some statuses carry: a 405's Allow (the methods
- * the path takes), a 401's WWW-Authenticate (its challenge, RFC 7235), a
- * 503's Retry-After (seconds); NULL for none.  Uses no PostgreSQL allocation, so it can also answer after an
- * error.
- */
-static enum MHD_Result
-send_typed_response(struct MHD_Connection *conn, HttpRequest *req, int status,
-					const char *content_type, const char *body, size_t len,
-					const char *request_id, const char *status_header)
-{
-	struct MHD_Response *response;
-	enum MHD_Result ret;
-
-	response = MHD_create_response_from_buffer(len, (void *) body,
-											   MHD_RESPMEM_MUST_COPY);
-	if (response == NULL)
-		return MHD_NO;
-	if (len > 0)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-								content_type);
-	finish_response(conn, req, response, request_id, status);
-	if (status_header)
-		MHD_add_response_header(response, status_header_name(status),
-								status_header);
-
-	ret = MHD_queue_response(conn, status, response);
-	MHD_destroy_response(response);
-	return ret;
-}
-
-/* A JSON answer (or an empty one). */
-static enum MHD_Result
-send_response(struct MHD_Connection *conn, HttpRequest *req, int status,
-			  const char *body, size_t len, const char *request_id,
-			  const char *status_header)
-{
-	return send_typed_response(conn, req, status, "application/json",
-							   body, len, request_id, status_header);
-}
-
-/*
- * A cacheable GET's answer: 200 with its body, or 304 with none, carrying
- * the ETag its generations make and "Cache-Control: no-cache" (a client may
- * keep it, and must revalidate before using it).
- */
-static enum MHD_Result
-send_cacheable_response(struct MHD_Connection *conn, HttpRequest *req, int status,
-						const char *content_type, const char *body, size_t len,
-						const char *request_id, const char *etag)
-{
-	struct MHD_Response *response;
-	enum MHD_Result ret;
-
-	response = MHD_create_response_from_buffer(len, (void *) body,
-											   MHD_RESPMEM_MUST_COPY);
-	if (response == NULL)
-		return MHD_NO;
-	if (status != MHD_HTTP_NOT_MODIFIED)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-								content_type);
-	finish_response(conn, req, response, request_id, status);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	ret = MHD_queue_response(conn, status, response);
-	MHD_destroy_response(response);
-	return ret;
-}
-
-static enum MHD_Result
-send_static_error(struct MHD_Connection *conn, HttpRequest *req, int status,
-				  const char *body, const char *request_id, const char *status_header)
-{
-	return send_response(conn, req, status, body, strlen(body), request_id,
-						 status_header);
-}
-
-/* OPTIONS on any path: a CORS preflight answer. */
-static enum MHD_Result
-send_preflight(struct MHD_Connection *conn, HttpRequest *req, const char *request_id)
-{
-	struct MHD_Response *response;
-	const char *req_headers;
-	enum MHD_Result ret;
-
-	response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
-	if (response == NULL)
-		return MHD_NO;
-	finish_response(conn, req, response, request_id, MHD_HTTP_NO_CONTENT);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
-							CORS_METHODS);
-	req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-											  MHD_HTTP_HEADER_ACCESS_CONTROL_REQUEST_HEADERS);
-	/* echoed only when it is a plain list of header names */
-	if (req_headers && eapi_header_list_is_sane(req_headers))
-		MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
-								req_headers);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE,
-							CORS_MAX_AGE);
-	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, response);
-	MHD_destroy_response(response);
-	return ret;
-}
-
-/* ----------------------------------------------------------------------
- * Requests
- * ----------------------------------------------------------------------
- */
-
 /*
  * A route's answer is JSON unless the route says otherwise (GET /docs is
  * HTML); that applies to its success only, since its errors are JSON.
@@ -375,41 +84,6 @@ answer_content_type(const ApiRoute *route, int status)
 	if (route->content_type && status == route->success_status)
 		return route->content_type;
 	return "application/json";
-}
-
-/* Keep an answer until its commit is flushed; see held_requests. */
-static enum MHD_Result
-hold_response(struct MHD_Connection *conn, HttpRequest *req, ApiResult *result,
-			  const char *request_id)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
-
-	req->conn = conn;
-	req->held_status = result->status;
-	req->held_body = pnstrdup(result->body.data, result->body.len);
-	req->held_len = result->body.len;
-	req->held_request_id = pstrdup(request_id);
-	MemoryContextSwitchTo(oldcxt);
-
-	req->next_held = held_requests;
-	held_requests = req;
-	MHD_suspend_connection(conn);
-	return MHD_YES;
-}
-
-/* Called again after its connection resumed: send the held answer. */
-static enum MHD_Result
-send_held_response(struct MHD_Connection *conn, HttpRequest *req)
-{
-	enum MHD_Result ret;
-
-	ret = send_response(conn, req, req->held_status, req->held_body,
-						req->held_len, req->held_request_id, NULL);
-	pfree(req->held_body);
-	pfree(req->held_request_id);
-	req->held_body = NULL;
-	req->held_request_id = NULL;
-	return ret;
 }
 
 /*
@@ -433,17 +107,8 @@ bearer_token(struct MHD_Connection *conn)
 	return token;
 }
 
-static void
-log_request(const char *method, const char *url, int status, HttpRequest *req,
-			const char *request_id)
-{
-	if (eapi_log_requests)
-		elog(LOG, "%s %s %d %.2fms request_id=%s",
-			 method, url, status, elapsed_ms(req), request_id);
-}
-
 /*
- * Look the request's route up, in connection_context since it is kept until
+ * Look the request's route up, in eapi_http_context since it is kept until
  * the request completes.  Done once, when its head is in (the rate limiter
  * wants the route then); dispatch asks again only if that failed.
  */
@@ -454,7 +119,7 @@ route_request(HttpRequest *req, const char *method, const char *url)
 
 	if (req->routed)
 		return;
-	oldcxt = MemoryContextSwitchTo(connection_context);
+	oldcxt = MemoryContextSwitchTo(eapi_http_context);
 	req->match = eapi_route_lookup(method, url, &req->route, &req->path_id,
 								   &req->allow);
 	req->routed = true;
@@ -565,31 +230,18 @@ answer_from_cache(struct MHD_Connection *conn, HttpRequest *req,
 	if (inm && eapi_etag_matches(inm, probe->etag))
 	{
 		eapi_cache_count(EAPI_CACHE_NOT_MODIFIED);
-		*ret = send_cacheable_response(conn, req, MHD_HTTP_NOT_MODIFIED, NULL,
-									   "", 0, request_id, probe->etag);
+		*ret = eapi_send_cacheable_response(conn, req, MHD_HTTP_NOT_MODIFIED, NULL,
+											"", 0, request_id, probe->etag);
 		return MHD_HTTP_NOT_MODIFIED;
 	}
 	if (eapi_cache_lookup(probe, &kept, &kept_len))
 	{
-		*ret = send_cacheable_response(conn, req, route->success_status,
-									   answer_content_type(route, route->success_status),
-									   kept, kept_len, request_id, probe->etag);
+		*ret = eapi_send_cacheable_response(conn, req, route->success_status,
+											answer_content_type(route, route->success_status),
+											kept, kept_len, request_id, probe->etag);
 		return route->success_status;
 	}
 	return 0;
-}
-
-/* An error answer {"detail": detail}, built in the request's context. */
-static enum MHD_Result
-send_error(struct MHD_Connection *conn, HttpRequest *req, int status,
-		   const char *detail, const char *request_id, const char *status_header)
-{
-	StringInfoData body;
-
-	initStringInfo(&body);
-	eapi_error_body(&body, detail, false, 0);
-	return send_response(conn, req, status, body.data, body.len, request_id,
-						 status_header);
 }
 
 typedef enum TokenPresence
@@ -637,9 +289,9 @@ idempotency_key(struct MHD_Connection *conn, HttpRequest *req,
 		return true;
 	if (!eapi_idempotency_key_is_valid(*key))
 	{
-		*ret = send_error(conn, req, MHD_HTTP_BAD_REQUEST,
-						  "Idempotency-Key must be 1 to 255 visible ASCII characters",
-						  request_id, NULL);
+		*ret = eapi_send_error(conn, req, MHD_HTTP_BAD_REQUEST,
+							   "Idempotency-Key must be 1 to 255 visible ASCII characters",
+							   request_id, NULL);
 		return false;
 	}
 	eapi_idempotency_init(idem, *key, token, method, url,
@@ -665,18 +317,18 @@ consistency_ready(struct MHD_Connection *conn, HttpRequest *req,
 		case TOKEN_NONE:
 			return true;
 		case TOKEN_MALFORMED:
-			*ret = send_error(conn, req, MHD_HTTP_BAD_REQUEST,
-							  "X-Consistency-Token is not a token this API issued",
-							  request_id, NULL);
+			*ret = eapi_send_error(conn, req, MHD_HTTP_BAD_REQUEST,
+								   "X-Consistency-Token is not a token this API issued",
+								   request_id, NULL);
 			return false;
 		case TOKEN_VALID:
 			break;
 	}
 	if (eapi_consistency_wait(lsn))
 		return true;
-	*ret = send_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-					  "This standby has not replayed your last write yet; retry, or read from the primary",
-					  request_id, "1");
+	*ret = eapi_send_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+						   "This standby has not replayed your last write yet; retry, or read from the primary",
+						   request_id, "1");
 	return false;
 }
 
@@ -700,11 +352,11 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	switch (req->match)
 	{
 		case ROUTE_NO_PATH:
-			return send_static_error(conn, req, MHD_HTTP_NOT_FOUND,
-									 not_found_body, request_id, NULL);
+			return eapi_send_fixed_error(conn, req, FIXED_NOT_FOUND,
+										 request_id, NULL);
 		case ROUTE_NO_METHOD:
-			return send_static_error(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED,
-									 method_not_allowed_body, request_id, req->allow);
+			return eapi_send_fixed_error(conn, req, FIXED_METHOD_NOT_ALLOWED,
+										 request_id, req->allow);
 		case ROUTE_FOUND:
 			break;
 	}
@@ -713,29 +365,29 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	initStringInfo(&result.body);
 
 	if (route->kind == ROUTE_LIVE)
-		return send_static_error(conn, req, MHD_HTTP_OK, "{\"status\":\"alive\"}",
-								 request_id, NULL);
+		return eapi_send_static_error(conn, req, MHD_HTTP_OK, "{\"status\":\"alive\"}",
+									  request_id, NULL);
 
 	/* an invalid security setting: refuse, naming it (health says so too) */
 	if (route->kind == ROUTE_SQL && eapi_settings_problem())
 	{
 		eapi_error_body(&result.body, eapi_settings_problem(), false, 0);
-		return send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-							 result.body.data, result.body.len, request_id, NULL);
+		return eapi_send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+								  result.body.data, result.body.len, request_id, NULL);
 	}
 
 	if (route->kind == ROUTE_METRICS)
 	{
 		eapi_metrics_render(&result.body);
-		return send_typed_response(conn, req, MHD_HTTP_OK,
-								   "text/plain; version=0.0.4; charset=utf-8",
-								   result.body.data, result.body.len,
-								   request_id, NULL);
+		return eapi_send_typed_response(conn, req, MHD_HTTP_OK,
+										"text/plain; version=0.0.4; charset=utf-8",
+										result.body.data, result.body.len,
+										request_id, NULL);
 	}
 
 	if ((problems = route_arguments(conn, req, argv)) != NULL)
-		return send_response(conn, req, 422, problems, strlen(problems),
-							 request_id, NULL);
+		return eapi_send_response(conn, req, 422, problems, strlen(problems),
+								  request_id, NULL);
 
 	/* a consistency token first: the answer cache judges as of its write */
 	if (!consistency_ready(conn, req, request_id, &ret))
@@ -747,7 +399,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 
 		if (status != 0)
 		{
-			log_request(method, url, status, req, request_id);
+			eapi_log_request(method, url, status, req, request_id);
 			return ret;
 		}
 		cacheable = true;
@@ -767,14 +419,14 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 	req->answer_replayed = result.replayed;
 
 	if (result.await_flush)
-		ret = hold_response(conn, req, &result, request_id);
+		ret = eapi_hold_response(conn, req, &result, request_id);
 	else if (cacheable && result.status == route->success_status)
 	{
 		eapi_cache_store(&probe, result.body.data, result.body.len);
-		ret = send_cacheable_response(conn, req, result.status,
-									  answer_content_type(route, result.status),
-									  result.body.data, result.body.len,
-									  request_id, probe.etag);
+		ret = eapi_send_cacheable_response(conn, req, result.status,
+										   answer_content_type(route, result.status),
+										   result.body.data, result.body.len,
+										   request_id, probe.etag);
 	}
 	else
 	{
@@ -788,75 +440,27 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 			challenge = result.challenge ? result.challenge : "Bearer";
 		else if (result.status == MHD_HTTP_SERVICE_UNAVAILABLE)
 			challenge = "1";
-		ret = send_typed_response(conn, req, result.status,
-								  answer_content_type(route, result.status),
-								  result.body.data, result.body.len,
-								  request_id, challenge);
+		ret = eapi_send_typed_response(conn, req, result.status,
+									   answer_content_type(route, result.status),
+									   result.body.data, result.body.len,
+									   request_id, challenge);
 	}
-	log_request(method, url, result.status, req, request_id);
+	eapi_log_request(method, url, result.status, req, request_id);
 	return ret;
-}
-
-/*
- * Make the request's body buffer hold size bytes, within max_body_memory.
- * Returns false, changing nothing, when that would pass the cap.
- */
-static bool
-body_reserve(HttpRequest *req, size_t size)
-{
-	size_t		cap = (size_t) eapi_max_body_memory * 1024;
-	size_t		more;
-
-	if (size <= req->body_memory)
-		return true;
-	more = size - req->body_memory;
-	if (body_memory_used + more > cap)
-		return false;
-	if (!req->has_body)
-	{
-		req->body.data = MemoryContextAlloc(connection_context, size);
-		req->body.len = 0;
-		req->body.data[0] = '\0';
-		req->body.cursor = 0;
-		req->has_body = true;
-	}
-	else
-		req->body.data = repalloc(req->body.data, size);
-	req->body.maxlen = (int) size;
-	req->body_memory = size;
-	body_memory_used += more;
-	return true;
 }
 
 /* The request's head is in; req may have been made by log_request_target. */
 static HttpRequest *
 request_begin(struct MHD_Connection *conn, HttpRequest *req)
 {
-	const char *length;
-
 	if (req == NULL)
 	{
-		req = MemoryContextAllocZero(connection_context, sizeof(HttpRequest));
+		req = MemoryContextAllocZero(eapi_http_context, sizeof(HttpRequest));
 		INSTR_TIME_SET_CURRENT(req->start);
 		req->route_index = -1;
 	}
-
-	/*
-	 * Refuse a declared oversized body before reading any of it, and one
-	 * there is no memory for now; otherwise take all it needs at once, so
-	 * the buffer does not grow by doubling (a 1 MB body would take 2 MB).
-	 */
-	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-										 MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (length)
-	{
-		unsigned long long declared = strtoull(length, NULL, 10);
-
-		if (declared > (unsigned long long) eapi_max_body_size)
-			req->too_large = true;
-		else if (declared > 0 && !body_reserve(req, (size_t) declared + 1))
-			req->no_memory = true;
-	}
+	/* its body, if it declares one, is judged now (body.c) */
+	eapi_body_expect(conn, req);
 	return req;
 }
 
@@ -873,7 +477,7 @@ rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
 												&req->rate);
 	if (req->rate_checked && !req->rate.allowed)
 	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+		MemoryContext oldcxt = MemoryContextSwitchTo(eapi_http_context);
 
 		initStringInfo(&req->refusal);
 		eapi_rate_limit_refusal(&req->rate, &req->refusal);
@@ -882,36 +486,9 @@ rate_limit_request(struct MHD_Connection *conn, HttpRequest *req,
 }
 
 static void
-request_append(HttpRequest *req, const char *data, size_t size)
-{
-	size_t		needed;
-
-	/* neither a body too large nor that of a refused request is kept */
-	if (req->too_large || req->no_memory || req->refusal.data)
-		return;
-	needed = (req->has_body ? (size_t) req->body.len : 0) + size;
-	if (needed > (size_t) eapi_max_body_size)
-	{
-		req->too_large = true;
-		return;
-	}
-	/* a body of undeclared length (chunked) grows by doubling, up to the cap */
-	if (needed + 1 > req->body_memory &&
-		!body_reserve(req, Min(Max(needed + 1, req->body_memory * 2),
-							   (size_t) eapi_max_body_size + 1)))
-	{
-		req->no_memory = true;
-		return;
-	}
-	appendBinaryStringInfo(&req->body, data, size);
-}
-
-static void
 request_free(HttpRequest *req)
 {
-	if (req->has_body)
-		pfree(req->body.data);
-	body_memory_used -= req->body_memory;
+	eapi_body_free(req);
 	if (req->held_body)
 		pfree(req->held_body);
 	if (req->held_request_id)
@@ -927,37 +504,6 @@ request_free(HttpRequest *req)
 	pfree(req);
 }
 
-/* MHD_get_connection_values iterator: the framing headers of a request. */
-typedef struct FramingHeaders
-{
-	int			content_lengths;
-	const char *content_length;
-	bool		conflicting_lengths;
-	int			transfer_encodings;
-	const char *transfer_encoding;
-} FramingHeaders;
-
-static enum MHD_Result
-collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				const char *value)
-{
-	FramingHeaders *framing = cls;
-
-	if (pg_strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-	{
-		if (framing->content_lengths++ > 0 &&
-			strcmp(framing->content_length, value ? value : "") != 0)
-			framing->conflicting_lengths = true;
-		framing->content_length = value ? value : "";
-	}
-	else if (pg_strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-	{
-		framing->transfer_encodings++;
-		framing->transfer_encoding = value ? value : "";
-	}
-	return MHD_YES;
-}
-
 /*
  * What must be refused as soon as a request's head is in, before any of its
  * body is read: a status and a body, or 0.  Answering now makes
@@ -966,38 +512,19 @@ collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
  *
  *	- 414: too many query parameters or too long a query string (seen on
  *	  the raw target by log_request_target);
- *	- 400: Content-Length twice with different values, or together with
- *	  Transfer-Encoding (RFC 9112 section 6.3): behind a proxy that frames
- *	  the request otherwise, the rest would be read as another request;
- *	- 501: a Transfer-Encoding other than chunked, which libmicrohttpd would
- *	  read until the connection closes (RFC 9112 section 6.1).
+ *	- 400 or 501: framing a proxy could read otherwise, or that
+ *	  libmicrohttpd would read until the connection closes (body.c).
  */
 static int
 check_head(struct MHD_Connection *conn, HttpRequest *req, const char **body)
 {
-	FramingHeaders framing = {0};
-
 	if (req->query_too_large)
 	{
 		*body = "{\"detail\":\"URI Too Long: at most " CppAsString2(EAPI_MAX_QUERY_PARAMS)
 			" query parameters and " CppAsString2(EAPI_MAX_QUERY_LENGTH) " bytes of query string\"}";
 		return MHD_HTTP_URI_TOO_LONG;
 	}
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_framing, &framing);
-	if (framing.conflicting_lengths ||
-		(framing.content_lengths > 0 && framing.transfer_encodings > 0))
-	{
-		*body = "{\"detail\":\"Bad Request: conflicting Content-Length or Transfer-Encoding headers\"}";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (framing.transfer_encodings > 1 ||
-		(framing.transfer_encodings == 1 &&
-		 pg_strcasecmp(framing.transfer_encoding, "chunked") != 0))
-	{
-		*body = "{\"detail\":\"Not Implemented: the only Transfer-Encoding accepted is chunked\"}";
-		return MHD_HTTP_NOT_IMPLEMENTED;
-	}
-	return 0;
+	return eapi_body_framing_refusal(conn, body);
 }
 
 /*
@@ -1018,7 +545,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 	const char *sent_id;
 
 	if (req && req->held_body)
-		return send_held_response(conn, req);
+		return eapi_send_held_response(conn, req);
 	if (req && req->refused_at_head)
 	{
 		/* answered already; libmicrohttpd closes after the answer */
@@ -1042,11 +569,11 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 			{
 				generate_request_id(request_id, sizeof(request_id));
 				req->refused_at_head = true;
-				ret = send_static_error(conn, req, refusal, refusal_body, request_id, NULL);
+				ret = eapi_send_static_error(conn, req, refusal, refusal_body, request_id, NULL);
 			}
 			else
 			{
-				MemoryContext oldcxt = MemoryContextSwitchTo(connection_context);
+				MemoryContext oldcxt = MemoryContextSwitchTo(eapi_http_context);
 
 				req->path_problem = check_path(req, method, url);
 				MemoryContextSwitchTo(oldcxt);
@@ -1060,7 +587,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		else if (*upload_data_size > 0)
 		{
 			eapi_connection_body_progress(conn, *upload_data_size);
-			request_append(req, upload_data, *upload_data_size);
+			eapi_body_append(req, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 		}
 		else
@@ -1092,16 +619,14 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		generate_request_id(request_id, sizeof(request_id));
 
 	if (req->refusal.data)
-		return send_response(conn, req, MHD_HTTP_TOO_MANY_REQUESTS,
-							 req->refusal.data, req->refusal.len, request_id, NULL);
+		return eapi_send_response(conn, req, MHD_HTTP_TOO_MANY_REQUESTS,
+								  req->refusal.data, req->refusal.len, request_id, NULL);
 	if (req->too_large)
-		return send_static_error(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
-								 too_large_body, request_id, NULL);
+		return eapi_send_fixed_error(conn, req, FIXED_TOO_LARGE, request_id, NULL);
 	if (req->path_problem)
-		return send_static_error(conn, req, 422, req->path_problem, request_id, NULL);
+		return eapi_send_static_error(conn, req, 422, req->path_problem, request_id, NULL);
 	if (req->no_memory)
-		return send_static_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-								 no_memory_body, request_id, "1");
+		return eapi_send_fixed_error(conn, req, FIXED_NO_MEMORY, request_id, "1");
 	if (strcmp(method, "OPTIONS") == 0)
 	{
 		if (eapi_settings_problem())
@@ -1110,10 +635,10 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 			initStringInfo(&body);
 			eapi_error_body(&body, eapi_settings_problem(), false, 0);
-			return send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-								 body.data, body.len, request_id, NULL);
+			return eapi_send_response(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+									  body.data, body.len, request_id, NULL);
 		}
-		return send_preflight(conn, req, request_id);
+		return eapi_send_preflight(conn, req, request_id);
 	}
 
 	PG_TRY();
@@ -1130,8 +655,8 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 		EmitErrorReport();
 		FlushErrorState();
 		eapi_gateway_abort();
-		ret = send_static_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-								internal_error_body, request_id, NULL);
+		ret = eapi_send_fixed_error(conn, req, FIXED_INTERNAL_ERROR,
+									request_id, NULL);
 	}
 	PG_END_TRY();
 
@@ -1189,7 +714,7 @@ log_request_target(void *cls, const char *uri, struct MHD_Connection *conn)
 	size_t		path_len;
 
 	/* no ERROR may leave a libmicrohttpd callback */
-	req = MemoryContextAllocExtended(connection_context, sizeof(HttpRequest),
+	req = MemoryContextAllocExtended(eapi_http_context, sizeof(HttpRequest),
 									 MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
 	if (req == NULL || uri == NULL)
 		return req;
@@ -1197,7 +722,7 @@ log_request_target(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->route_index = -1;
 	query = strchr(uri, '?');
 	path_len = query ? (size_t) (query - uri) : strlen(uri);
-	req->raw_path = MemoryContextAllocExtended(connection_context, path_len + 1,
+	req->raw_path = MemoryContextAllocExtended(eapi_http_context, path_len + 1,
 											   MCXT_ALLOC_NO_OOM);
 	if (req->raw_path)
 		strlcpy(req->raw_path, uri, path_len + 1);
@@ -1287,38 +812,21 @@ open_listen_socket(void)
 	return fd;
 }
 
-/* An error answer's body, built once for the life of the worker. */
-static char *
-fixed_error_body(const char *detail)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	StringInfoData body;
-
-	initStringInfo(&body);
-	eapi_error_body(&body, detail, false, 0);
-	MemoryContextSwitchTo(oldcxt);
-	return body.data;
-}
-
 bool
 eapi_http_start(int worker_number)
 {
 	int			fd;
 
-	if (connection_context == NULL)
+	if (eapi_http_context == NULL)
 	{
-		connection_context = AllocSetContextCreate(TopMemoryContext,
-												   "ecommerce_api connections",
-												   ALLOCSET_DEFAULT_SIZES);
+		eapi_http_context = AllocSetContextCreate(TopMemoryContext,
+												  "ecommerce_api connections",
+												  ALLOCSET_DEFAULT_SIZES);
 		request_context = AllocSetContextCreate(TopMemoryContext,
 												"ecommerce_api request",
 												ALLOCSET_DEFAULT_SIZES);
 		eapi_connections_init();
-		not_found_body = fixed_error_body("Not Found");
-		method_not_allowed_body = fixed_error_body("Method Not Allowed");
-		too_large_body = fixed_error_body("Request body too large");
-		no_memory_body = fixed_error_body("Server busy: too many request bodies in progress, retry");
-		internal_error_body = fixed_error_body("Internal Server Error");
+		eapi_answers_init();
 	}
 
 	fd = open_listen_socket();
@@ -1379,47 +887,6 @@ eapi_http_run(void)
 {
 	eapi_connections_close_stalled();
 	MHD_run(http_daemon);
-}
-
-bool
-eapi_http_has_held(void)
-{
-	return held_requests != NULL;
-}
-
-/*
- * The end of a pass (group commit, told in gateway.c): one flush for every
- * held answer's commit, then let them go: their connections resume and the
- * next eapi_http_run() sends them.  Returns whether there was anything to
- * release.  If the flush failed the commits' durability is unknown, and the
- * held answers become 500s.
- */
-bool
-eapi_http_release_held(void)
-{
-	HttpRequest *req;
-
-	if (held_requests == NULL)
-		return false;
-
-	if (!eapi_gateway_flush_commits())
-	{
-		for (req = held_requests; req; req = req->next_held)
-		{
-			pfree(req->held_body);
-			req->held_body = MemoryContextStrdup(connection_context,
-												 internal_error_body);
-			req->held_len = strlen(internal_error_body);
-			req->held_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			req->answer_lsn = InvalidXLogRecPtr;
-			req->answer_replayed = false;
-		}
-	}
-
-	for (req = held_requests; req; req = req->next_held)
-		MHD_resume_connection(req->conn);
-	held_requests = NULL;
-	return true;
 }
 
 void
