@@ -37,6 +37,7 @@
 #include "access/xlog.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -64,8 +65,16 @@
 #define HEALTH_PLAN_ARGS	18
 #define MAX_PLAN_ARGS	Max(ROUTE_PLAN_ARGS, HEALTH_PLAN_ARGS)
 
-/* How often a request that lost a serialization or deadlock race is rerun. */
+/*
+ * How often a request that lost a serialization or deadlock race is rerun,
+ * and the longest pause before its first rerun (doubled before each next
+ * one).  The pause is random in [0, longest]: two requests that conflicted
+ * would otherwise be rerun in the same instant, in the same order, and could
+ * lose the same race again; a random pause of a millisecond or two
+ * separates them while costing the rare retried request little.
+ */
 #define MAX_ATTEMPTS	3
+#define RETRY_PAUSE_MAX_US	2000
 
 /* Health thresholds, as the reference reported them. */
 #define LATENCY_WARNING_MS		100.0
@@ -838,6 +847,15 @@ try_route(const ApiRoute *route, const char *const *argv, const char *token,
 	return edata;
 }
 
+/* The random pause before rerun number attempt; see MAX_ATTEMPTS. */
+static void
+pause_before_retry(int attempt)
+{
+	uint64		longest = (uint64) RETRY_PAUSE_MAX_US << (attempt - 1);
+
+	pg_usleep((long) pg_prng_uint64_range(&pg_global_prng_state, 0, longest));
+}
+
 /*
  * Run one route and leave its answer in *result.  The caller's memory
  * context receives the body.  A request that lost a serialization or
@@ -876,7 +894,10 @@ eapi_gateway_run(const ApiRoute *route, const char *const *argv,
 				continue;
 			}
 			if (is_retryable_error(edata->sqlerrcode))
+			{
+				pause_before_retry(attempt);
 				continue;
+			}
 		}
 		map_error(edata, request_id, result);
 		break;
