@@ -2,10 +2,12 @@
  * fuzz_headers: the header checks of wire.c on any bytes (input: up to the
  * first NUL is one header value, the rest another).  X-Request-ID,
  * Authorization: Bearer, Access-Control-Request-Headers, the request target's
- * query limits, and CORS: the list check and origin matching.  Checks the
+ * query limits, the logged form of request bytes, and CORS: the list check
+ * and origin matching.  Checks the
  * promises the callers rely on: an echoed request id or header list is
  * visible ASCII; a well-formed token is base64url and dots; an origin is
- * allowed only by a valid list that holds it.
+ * allowed only by a valid list that holds it; a logged form is visible
+ * ASCII, each other byte escaped.
  */
 #include "postgres.h"
 
@@ -45,6 +47,29 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 			abort();
 	}
 	(void) eapi_query_too_large(a);
+	/* a logged form: visible bytes as they are, each other one as %XX */
+	{
+		char	   *logged = eapi_loggable(a);
+		const char *l = logged;
+		char		escape[4];
+
+		for (const unsigned char *p = (const unsigned char *) a; *p; p++)
+		{
+			if (*p > ' ' && *p < 0x7f)
+			{
+				if (*l++ != (char) *p)
+					abort();
+				continue;
+			}
+			snprintf(escape, sizeof(escape), "%%%02X", *p);
+			if (strncmp(l, escape, 3) != 0)
+				abort();
+			l += 3;
+		}
+		if (*l != '\0' || !visible_ascii(logged, false))
+			abort();
+		pfree(logged);
+	}
 
 	if (eapi_cors_list_problem(a) == NULL)
 	{

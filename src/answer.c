@@ -114,8 +114,30 @@ add_consistency_token(struct MHD_Response *response, XLogRecPtr lsn)
 }
 
 /*
+ * The access log line (ecommerce_api.log_requests), written for every
+ * answer, refusals at the head included.  Method and path as the client
+ * sent them, escaped (eapi_loggable): they are its bytes.
+ */
+static void
+log_answer(HttpRequest *req, int status, double elapsed, const char *request_id)
+{
+	char	   *method;
+	char	   *path;
+
+	if (!eapi_log_requests)
+		return;
+	/* answers are sent from long-lived contexts too: free what is made here */
+	method = eapi_loggable(req->method ? req->method : "-");
+	path = eapi_loggable(req->raw_path ? req->raw_path : "-");
+	elog(LOG, "%s %s %d %.2fms request_id=%s",
+		 method, path, status, elapsed, request_id);
+	pfree(method);
+	pfree(path);
+}
+
+/*
  * What every answer gets: the headers it carries (request id, timing, CORS
- * origin), and its count in the metrics.
+ * origin), its count in the metrics and its access log line.
  */
 static void
 finish_response(struct MHD_Connection *conn, HttpRequest *req,
@@ -127,6 +149,7 @@ finish_response(struct MHD_Connection *conn, HttpRequest *req,
 	char		timing[32];
 
 	eapi_shmem_count_answer(req->route_index, status, elapsed);
+	log_answer(req, status, elapsed, request_id);
 	MHD_add_response_header(response, "X-Request-ID", request_id);
 	snprintf(timing, sizeof(timing), "%.2fms", elapsed);
 	MHD_add_response_header(response, "X-Response-Time", timing);
@@ -318,16 +341,6 @@ eapi_send_fixed_error(struct MHD_Connection *conn, HttpRequest *req,
 	return eapi_send_static_error(conn, req, fixed_errors[which].status,
 								  fixed_error_bodies[which], request_id,
 								  status_header);
-}
-
-/* The access log line, when ecommerce_api.log_requests is on. */
-void
-eapi_log_request(const char *method, const char *url, int status, HttpRequest *req,
-				 const char *request_id)
-{
-	if (eapi_log_requests)
-		elog(LOG, "%s %s %d %.2fms request_id=%s",
-			 method, url, status, elapsed_ms(req), request_id);
 }
 
 /* ----------------------------------------------------------------------

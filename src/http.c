@@ -398,10 +398,7 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 		int			status = answer_from_cache(conn, req, &probe, request_id, &ret);
 
 		if (status != 0)
-		{
-			eapi_log_request(method, url, status, req, request_id);
 			return ret;
-		}
 		cacheable = true;
 	}
 
@@ -445,7 +442,6 @@ dispatch(struct MHD_Connection *conn, HttpRequest *req, const char *url,
 									   result.body.data, result.body.len,
 									   request_id, challenge);
 	}
-	eapi_log_request(method, url, result.status, req, request_id);
 	return ret;
 }
 
@@ -564,6 +560,7 @@ handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 			eapi_connection_head_in(conn);
 			req = request_begin(conn, req);
 			*con_cls = req;
+			req->method = method;	/* libmicrohttpd keeps it for the request */
 			req->head_checked = true;
 			if ((refusal = check_head(conn, req, &refusal_body)) != 0)
 			{

@@ -39,6 +39,7 @@ typedef struct HttpRequest
 	 * soon as the head is in; a path that is not valid text (its 422).
 	 */
 	char	   *raw_path;
+	const char *method;			/* libmicrohttpd's, for the access log */
 	bool		query_too_large;
 	bool		head_checked;
 	bool		refused_at_head;
@@ -128,8 +129,6 @@ extern enum MHD_Result eapi_hold_response(struct MHD_Connection *conn,
 										  const char *request_id);
 extern enum MHD_Result eapi_send_held_response(struct MHD_Connection *conn,
 											   HttpRequest *req);
-extern void eapi_log_request(const char *method, const char *url, int status,
-							 HttpRequest *req, const char *request_id);
 
 /* ---- body.c ---- */
 extern int	eapi_body_framing_refusal(struct MHD_Connection *conn,

@@ -402,6 +402,30 @@ eapi_check_body(const char *body, size_t len, StringInfo problems)
  * ----------------------------------------------------------------------
  */
 
+/*
+ * A request target as a log line may show it: visible ASCII as it is, every
+ * other byte as %XX.  Only these bytes are escaped, not '%' itself: the
+ * target is logged as sent, where %XX already means that byte, so the logged
+ * form is the same percent-encoded target.  Written raw, a client's control
+ * bytes would start forged lines in the server log, and bytes not valid in
+ * its encoding would reach it.  Palloc'd in the current memory context.
+ */
+char *
+eapi_loggable(const char *bytes)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	for (const unsigned char *p = (const unsigned char *) bytes; *p; p++)
+	{
+		if (*p > ' ' && *p < 0x7f)
+			appendStringInfoChar(&out, (char) *p);
+		else
+			appendStringInfo(&out, "%%%02X", *p);
+	}
+	return out.data;
+}
+
 /* An X-Request-ID we echo must be short and plain; others are replaced. */
 bool
 eapi_request_id_is_sane(const char *id)

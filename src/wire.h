@@ -33,6 +33,7 @@ extern void eapi_text_problem(StringInfo out, EapiTextCheck check,
 extern int	eapi_json_depth_exceeded(const char *s, size_t len, int max_depth);
 extern bool eapi_check_body(const char *body, size_t len, StringInfo problems);
 
+extern char *eapi_loggable(const char *bytes);
 extern bool eapi_request_id_is_sane(const char *id);
 extern const char *eapi_bearer_token(const char *value);
 extern bool eapi_token_is_wellformed(const char *token);

@@ -18,7 +18,8 @@ use Time::HiRes qw(time sleep);
 # idle_timeout 30: a request that gets no answer within 10 s was left waiting
 my ($node, $api) = EcommerceApi::start_node('edges',
 	workers => 2,
-	conf => "ecommerce_api.idle_timeout = 30\n");
+	conf => "ecommerce_api.idle_timeout = 30\n"
+	  . "ecommerce_api.log_requests = on\n");
 
 # Send raw bytes, read until the answer is complete, the connection closes
 # or $seconds pass.  Returns (status or 0, headers, body, seconds waited).
@@ -158,6 +159,28 @@ ok(has_loc($body, 'path', 'id'), '... loc ["path","id"]') or diag $body;
 unlike($body, qr/\xff/, '... and the byte is not echoed');
 ($st) = raw(request_bytes('GET', "/categories/id/${cat}junk"));
 is($st, 422, 'a path id with junk after the number: 422');
+
+# log_requests logs every answer, refusals included, with the path as the
+# client sent it: percent-escapes as they are (a decoded %0A would start a
+# forged line), and any byte that is not visible ASCII as %XX
+my $log_before = -s $node->logfile;
+($st) = raw(request_bytes('GET', '/categories/%0A2026-01-01%20LOG:%20%20forged%25%FF', undef,
+	"X-Request-ID: edges-escaped\r\n"));
+is($st, 422, 'a path whose decoded bytes are not text: 422');
+ok($node->wait_for_log(qr/request_id=edges-escaped$/m, $log_before), 'the refusal is logged');
+my $logged = slurp_file($node->logfile, $log_before);
+like($logged, qr{ GET /categories/%0A2026-01-01%20LOG:%20%20forged%25%FF 422 [\d.]+ms request_id=edges-escaped$}m,
+	'with the path as sent');
+unlike($logged, qr/^2026-01-01 LOG:/m, 'no forged line');
+($st, $head) = raw(request_bytes('GET', "/categories/\xff\x7f", undef, "X-Request-ID: edges-raw\r\n"));
+SKIP:
+{
+	skip "libmicrohttpd answered a raw byte in the path itself ($st)", 2
+	  unless $head =~ /^X-Request-ID: edges-raw/mi;
+	ok($node->wait_for_log(qr/request_id=edges-raw$/m, $log_before), 'raw bytes in the path: logged');
+	like(slurp_file($node->logfile, $log_before), qr{ GET /categories/%FF%7F \d{3} [\d.]+ms request_id=edges-raw$}m,
+		'... as %XX');
+}
 
 # --- framing
 ($st, $head, $body) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n"
