@@ -12,6 +12,10 @@
 # The chroots are cached in $EAPI_CHROOTS (scripts/chroot.sh): the first run
 # debootstraps and installs packages; later runs reuse them.  Each version's
 # output goes to $EAPI_MATRIX_LOGS/pgNN.log.  Needs root.
+#
+# scripts/test.sh's selectors pass through, to run part of the suite on each
+# version while working on it:
+#   MATRIX="17 18" PROVE_TESTS="test/t/020_edges.pl" make test-matrix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/chroot.sh
@@ -22,6 +26,12 @@ versions=${MATRIX:-${*:-15 17 18}}
 logs=${EAPI_MATRIX_LOGS:-/tmp/ecommerce_api-matrix}
 mkdir -p "$logs"
 trap chroot_release EXIT
+
+# the selectors of scripts/test.sh that were given, for the chroot's clean environment
+selectors=()
+for var in SUITES REGRESS_TESTS PROVE_TESTS; do
+	[ -n "${!var:-}" ] && selectors+=("$var=${!var}")
+done
 
 # The tree as it is now, tracked and new files, without build products.
 tree_files() {
@@ -64,7 +74,7 @@ for v in $versions; do
 		rm -rf "$dir/build/ecommerce_api"
 		mkdir -p "$dir/build/ecommerce_api"
 		tree_files | tar --null -T - -cf - | tar -C "$dir/build/ecommerce_api" -xf -
-		in_chroot "$dir" bash -c "cd /build/ecommerce_api &&
+		in_chroot "$dir" env "${selectors[@]}" bash -c "cd /build/ecommerce_api &&
 			PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config bash scripts/test.sh" >>"$log" 2>&1 || status=$?
 	fi
 	chroot_release

@@ -18,6 +18,8 @@
 
 #include <limits.h>
 
+#include <microhttpd.h>
+
 #include "utils/guc.h"
 
 #include "ecommerce_api.h"
@@ -180,8 +182,11 @@ check_raw_settings(const char *port, const char *auth_mode, const char *cors)
 }
 
 /*
- * One line per worker when it starts serving: where, and the settings that
- * decide who may do what.
+ * One line per worker when it starts serving: where, the settings that
+ * decide who may do what, and the libmicrohttpd it runs with: versions
+ * refuse some malformed requests differently (1.0 answers some itself,
+ * before the extension sees them; test/t/EcommerceApi.pm,
+ * mhd_refusal), so the version is part of how this server behaves.
  */
 void
 eapi_log_effective_settings(int worker_number)
@@ -191,12 +196,12 @@ eapi_log_effective_settings(int worker_number)
 	initStringInfo(&rate_limit);
 	eapi_rate_limit_describe(&rate_limit);
 	ereport(LOG,
-			(errmsg("ecommerce_api worker %d serving HTTP on %s:%d: auth_mode=%s, cors_allowed_origins='%s', %s, max_body_size=%d, max_connections_per_worker=%d, idle_timeout=%d s, statement_timeout=%d ms, role='%s'",
+			(errmsg("ecommerce_api worker %d serving HTTP on %s:%d: auth_mode=%s, cors_allowed_origins='%s', %s, max_body_size=%d, max_connections_per_worker=%d, idle_timeout=%d s, statement_timeout=%d ms, role='%s', libmicrohttpd=%s",
 					worker_number, eapi_listen_address, eapi_port,
 					eapi_auth_mode == EAPI_AUTH_REQUIRED ? "required" : "open",
 					eapi_cors_allowed_origins, rate_limit.data, eapi_max_body_size,
 					eapi_max_connections_per_worker, eapi_idle_timeout,
-					eapi_statement_timeout, eapi_role)));
+					eapi_statement_timeout, eapi_role, MHD_get_version())));
 	pfree(rate_limit.data);
 }
 

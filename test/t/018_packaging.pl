@@ -67,6 +67,56 @@ like($meta->{release_status} // 'stable', qr/^(?:stable|testing|unstable)$/, 're
 ok(!exists $meta->{tags} || (ref $meta->{tags} eq 'ARRAY' && !grep { ref || !length } @{ $meta->{tags} }),
 	'tags: a list of strings');
 
+# the other optional keys' shapes
+ok(!exists $meta->{description} || (!ref $meta->{description} && length $meta->{description}),
+	'description: a non-empty string');
+ok(!exists $meta->{generated_by} || (!ref $meta->{generated_by} && length $meta->{generated_by}),
+	'generated_by: a non-empty string');
+ok(!exists $meta->{no_index} || (ref $meta->{no_index} eq 'HASH'
+	  && !grep({ !/^(?:file|directory)$/ || ref $meta->{no_index}{$_} ne 'ARRAY' } keys %{ $meta->{no_index} })),
+	'no_index: file and directory lists');
+
+# resources: homepage, bugtracker {web, mailto}, repository {url, web, type},
+# each an address that exists.  This project has no public homepage, bug
+# tracker or repository yet (its git repository has no remote), so META.json
+# has no resources (README, "Packaging"); once published, add them and they
+# are checked here.  No placeholder host may stand in for a real address.
+my $url = qr{^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$};
+my %resource_keys = (homepage => undef, bugtracker => [qw(web mailto)], repository => [qw(url web type)]);
+my @bad_resources;
+if (exists $meta->{resources})
+{
+	my $r = $meta->{resources};
+	push @bad_resources, 'not an object' unless ref $r eq 'HASH';
+	for my $k (ref $r eq 'HASH' ? sort keys %$r : ())
+	{
+		next if $k =~ /^[xX]_/;
+		if (!exists $resource_keys{$k}) { push @bad_resources, "unknown key $k"; next }
+		if (!$resource_keys{$k})
+		{
+			push @bad_resources, $k unless !ref $r->{$k} && $r->{$k} =~ $url;
+			next;
+		}
+		if (ref $r->{$k} ne 'HASH') { push @bad_resources, "$k is not an object"; next }
+		my %sub = map { $_ => 1 } @{ $resource_keys{$k} };
+		for my $s (sort keys %{ $r->{$k} })
+		{
+			my $v = $r->{$k}{$s};
+			next if $s =~ /^[xX]_/;
+			my $ok = !$sub{$s} || ref $v ? 0
+			  : $s eq 'type' ? $v =~ /^[a-z]+$/
+			  : $s eq 'mailto' ? $v =~ /^[^\s@]+@[^\s@]+$/
+			  : $s eq 'url' ? $v =~ m{^(?:https?|git|ssh|svn)://\S+$}
+			  : $v =~ $url;
+			push @bad_resources, "$k.$s" unless $ok;
+		}
+	}
+}
+is_deeply(\@bad_resources, [], 'resources: only the spec\'s keys, each an address');
+unlike(JSON::PP->new->canonical->encode($meta->{resources} // {}),
+	qr{example\.(?:com|org|net)|your[-_]?(?:org|name|user)|TODO|FIXME|localhost}i,
+	'resources: no placeholder address');
+
 # --- provides: each extension's file exists and its version is the control file's
 is(ref $meta->{provides}, 'HASH', 'provides is an object');
 ok(exists $meta->{provides}{ecommerce_api}, 'provides the ecommerce_api extension');

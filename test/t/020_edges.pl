@@ -87,6 +87,10 @@ my $review = $api->request('POST', '/reviews/',
 	{ rating => 4, comment => 'a fine hammer', product_id => $prod })->{json}{id_key};
 ok($cat && $prod && $client && $review, 'fixtures created');
 
+# which libmicrohttpd refuses what is in EcommerceApi.pm (mhd_refusal)
+my $mhd = EcommerceApi::libmicrohttpd_version($node);
+note "libmicrohttpd $mhd";
+
 # --- invalid UTF-8 in a body: 422 naming the field, nothing stored
 my ($st, $head, $body) = raw(request_bytes('POST', '/categories/', qq({"name":"bad \xff\xfe text"})));
 is($st, 422, 'invalid UTF-8 in a body field: 422');
@@ -147,10 +151,20 @@ ok(has_loc($body, 'query', 'in_stock_only'), '... loc ["query","in_stock_only"]'
 ($st, $head, $body) = raw(request_bytes('GET', '/categories/?limit=%C0%80'));
 is($st, 422, 'an overlong encoding in limit: 422');
 
-# --- path ids: no truncation, so never the wrong row
+# --- path ids: no truncation, so never the wrong row.  libmicrohttpd
+# 1.0.10 refuses a %00 in the path itself (EcommerceApi.pm, mhd_refusal);
+# whoever refuses it, the review must survive.
+my ($want, $by) = EcommerceApi::mhd_refusal($mhd, 'path_nul');
 ($st, $head, $body) = raw(request_bytes('DELETE', "/reviews/id/$review%00junk"));
-is($st, 422, 'DELETE /reviews/id/N%00junk: 422 (deleted review N before)');
-ok(has_loc($body, 'path', 'id'), '... loc ["path","id"]') or diag $body;
+is($st, $want, "DELETE /reviews/id/N%00junk: $want (deleted review N before)");
+if ($by eq 'extension')
+{
+	ok(has_loc($body, 'path', 'id'), '... loc ["path","id"]') or diag $body;
+}
+else
+{
+	is(EcommerceApi::answered_by($body), $by, "... answered by $by itself") or diag $body;
+}
 is(sql("SELECT count(*) FROM ecommerce_api.reviews WHERE id_key = $review"), 1,
 	'... and the review is still there');
 ($st, $head, $body) = raw(request_bytes('GET', '/categories/id/%FF'));
@@ -182,14 +196,20 @@ SKIP:
 		'... as %XX');
 }
 
-# --- framing
+# --- framing: refused when the head is in, by the extension or, on
+# libmicrohttpd 1.0, by the library itself (EcommerceApi.pm, mhd_refusal)
+($want, $by) = EcommerceApi::mhd_refusal($mhd, 'two_lengths');
 ($st, $head, $body) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n"
 	  . "Content-Length: 3\r\nConnection: close\r\n\r\n{\"name\":\"cl-two\"}");
-is($st, 400, 'two conflicting Content-Length headers: 400 (the first won)');
-my $waited;
-($st, $head, $body, $waited) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\n"
-	  . "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n", 10);
-is($st, 501, 'Transfer-Encoding: gzip: 501 (was no answer until the idle timeout)');
+is($st, $want, "two conflicting Content-Length headers: $want (the first won)");
+is(EcommerceApi::answered_by($body), $by, "... answered by $by") or diag $body;
+is(sql(q{SELECT count(*) FROM ecommerce_api.categories WHERE name = 'cl-two'}), 0, '... not stored');
+($want, $by) = EcommerceApi::mhd_refusal($mhd, 'te_not_chunked');
+($st, $head, $body) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\n"
+	  . "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n{\"name\":\"te-gzip\"}", 10);
+is($st, $want, "Transfer-Encoding: gzip: $want (was no answer until the idle timeout)");
+is(EcommerceApi::answered_by($body), $by, "... answered by $by") or diag $body;
+is(sql(q{SELECT count(*) FROM ecommerce_api.categories WHERE name = 'te-gzip'}), 0, '... not stored');
 ($st) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
 	  . "Content-Length: 5\r\nConnection: close\r\n\r\n0\r\n\r\n", 10);
 is($st, 400, 'Transfer-Encoding with Content-Length: 400');
