@@ -186,7 +186,7 @@ check_raw_settings(const char *port, const char *auth_mode, const char *cors)
  * decide who may do what, and the libmicrohttpd it runs with: versions
  * refuse some malformed requests differently (1.0 answers some itself,
  * before the extension sees them; test/t/EcommerceApi.pm,
- * mhd_refusal), so the version is part of how this server behaves.
+ * mhd_case), so the version is part of how this server behaves.
  */
 void
 eapi_log_effective_settings(int worker_number)

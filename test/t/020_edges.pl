@@ -87,7 +87,7 @@ my $review = $api->request('POST', '/reviews/',
 	{ rating => 4, comment => 'a fine hammer', product_id => $prod })->{json}{id_key};
 ok($cat && $prod && $client && $review, 'fixtures created');
 
-# which libmicrohttpd refuses what is in EcommerceApi.pm (mhd_refusal)
+# which libmicrohttpd refuses what is in EcommerceApi.pm (mhd_case)
 my $mhd = EcommerceApi::libmicrohttpd_version($node);
 note "libmicrohttpd $mhd";
 
@@ -152,9 +152,9 @@ ok(has_loc($body, 'query', 'in_stock_only'), '... loc ["query","in_stock_only"]'
 is($st, 422, 'an overlong encoding in limit: 422');
 
 # --- path ids: no truncation, so never the wrong row.  libmicrohttpd
-# 1.0.10 refuses a %00 in the path itself (EcommerceApi.pm, mhd_refusal);
+# 1.0.10 refuses a %00 in the path itself (EcommerceApi.pm, mhd_case);
 # whoever refuses it, the review must survive.
-my ($want, $by) = EcommerceApi::mhd_refusal($mhd, 'path_nul');
+my ($want, $by) = EcommerceApi::mhd_case($mhd, 'path_nul');
 ($st, $head, $body) = raw(request_bytes('DELETE', "/reviews/id/$review%00junk"));
 is($st, $want, "DELETE /reviews/id/N%00junk: $want (deleted review N before)");
 if ($by eq 'extension')
@@ -197,14 +197,14 @@ SKIP:
 }
 
 # --- framing: refused when the head is in, by the extension or, on
-# libmicrohttpd 1.0, by the library itself (EcommerceApi.pm, mhd_refusal)
-($want, $by) = EcommerceApi::mhd_refusal($mhd, 'two_lengths');
+# libmicrohttpd 1.0, by the library itself (EcommerceApi.pm, mhd_case)
+($want, $by) = EcommerceApi::mhd_case($mhd, 'two_lengths');
 ($st, $head, $body) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n"
 	  . "Content-Length: 3\r\nConnection: close\r\n\r\n{\"name\":\"cl-two\"}");
 is($st, $want, "two conflicting Content-Length headers: $want (the first won)");
 is(EcommerceApi::answered_by($body), $by, "... answered by $by") or diag $body;
 is(sql(q{SELECT count(*) FROM ecommerce_api.categories WHERE name = 'cl-two'}), 0, '... not stored');
-($want, $by) = EcommerceApi::mhd_refusal($mhd, 'te_not_chunked');
+($want, $by) = EcommerceApi::mhd_case($mhd, 'te_not_chunked');
 ($st, $head, $body) = raw("POST /categories/ HTTP/1.1\r\nHost: x\r\n"
 	  . "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n{\"name\":\"te-gzip\"}", 10);
 is($st, $want, "Transfer-Encoding: gzip: $want (was no answer until the idle timeout)");

@@ -63,7 +63,7 @@ like($res->{headers}{'access-control-expose-headers'} // '', qr/X-Request-ID/,
 	'and the exposed headers');
 $res = $api->request('GET', '/categories/', undef, { Origin => 'http://a.example' });
 is($res->{headers}{'access-control-allow-origin'}, 'http://a.example', 'the first listed origin too');
-for my $origin ('http://evil.example', 'http://a.example.evil', 'http://a.exampl', 'http://b.example ',
+for my $origin ('http://evil.example', 'http://a.example.evil', 'http://a.exampl',
 	'http://a.example, http://b.example', '*', 'null')
 {
 	$res = $api->request('GET', '/categories/', undef, { Origin => $origin });
@@ -71,6 +71,16 @@ for my $origin ('http://evil.example', 'http://a.example.evil', 'http://a.exampl
 	ok(!exists $res->{headers}{'access-control-allow-origin'},
 		"origin '$origin' is not listed: no Access-Control-Allow-Origin");
 }
+# A trailing space: libmicrohttpd 1.0 strips it (RFC 9110: whitespace around
+# a field value is not part of it) and the listed origin is echoed; 0.9.75
+# keeps it and the origin is not listed (EcommerceApi.pm, mhd_case).  Either
+# way, what is echoed is exactly a listed origin, never the space.
+my ($ows) = EcommerceApi::mhd_case(EcommerceApi::libmicrohttpd_version($node), 'origin_ows');
+$res = $api->request('GET', '/categories/', undef, { Origin => 'http://b.example ' });
+is($res->{status}, 200, "origin 'http://b.example ': still answered");
+is($res->{headers}{'access-control-allow-origin'}, $ows eq 'listed' ? 'http://b.example' : undef,
+	"origin 'http://b.example ' is $ows here: "
+	  . ($ows eq 'listed' ? 'http://b.example echoed' : 'no Access-Control-Allow-Origin'));
 $res = $api->request('GET', '/categories/');
 ok(!exists $res->{headers}{'access-control-allow-origin'}, 'no Origin: no Access-Control-Allow-Origin');
 $res = $api->request('OPTIONS', '/categories/', undef,

@@ -239,33 +239,41 @@ sub worker_pids
 
 # --- libmicrohttpd versions
 #
-# Some malformed requests are refused by libmicrohttpd itself, before the
-# extension sees them, and that depends on its version.  This table is the
-# one place that knows; each row was probed with a bare libmicrohttpd daemon
-# answering 200 to whatever reached its handler (Debian's builds; every
-# MHD_OPTION_CLIENT_DISCIPLINE_LVL from -3 to 1 gives the same answers, so
-# no option makes the versions agree):
+# libmicrohttpd's versions differ in what reaches the extension: some
+# malformed requests are refused by the library itself, before the
+# extension's handler is called, and 1.0 strips a header value's trailing
+# whitespace (RFC 9110 section 5.5: it is not part of the value) where
+# 0.9.75 keeps it.  This table is the one place that knows; each row was
+# probed with a bare libmicrohttpd daemon answering 200 to whatever reached
+# its handler (Debian's builds; every MHD_OPTION_CLIENT_DISCIPLINE_LVL from
+# -3 to 1 gives the same answers, so no option makes the versions agree):
 #
 #   case            0.9.75 (Debian 12)      1.0.1 (Debian 13)     1.0.10 (unstable)
 #   path_nul        passed on: our 422      passed on: our 422    its own 400
 #   te_not_chunked  passed on: our 501 (*)  its own 400           its own 501
 #   two_lengths     passed on: our 400      passed on: our 400    its own 400
+#   origin_ows      kept: not listed        stripped: listed      stripped: listed
 #
 #   path_nul        a %00 in the path (DELETE /reviews/id/5%00junk)
 #   te_not_chunked  Transfer-Encoding: gzip (or "gzip, chunked")
 #   two_lengths     two Content-Length headers that disagree
+#   origin_ows      "Origin: http://b.example " (a trailing space) with
+#                   http://b.example allowed: is it the listed origin?
 #   (*) 0.9.75 would read the body until the connection closes; the
 #       extension refuses it when the head is in (check_head)
 #
 # What every version must do is the same: refuse at once with a precise
-# 4xx/5xx and let nothing reach the database; the tests assert that, and
-# the exact status and who sent it from here.  A version between two rows
-# is expected to behave like the newest row at or below it; when a new
-# libmicrohttpd answers otherwise, probe it and add its column.
-my %mhd_refusals = (
+# 4xx/5xx and let nothing reach the database, and echo as
+# Access-Control-Allow-Origin only an origin exactly as listed; the tests
+# assert that, and the exact status and who sent it from here.  A version
+# between two columns is expected to behave like the newest one at or
+# below it; when a new libmicrohttpd answers otherwise, probe it and add
+# its column.
+my %mhd_cases = (
 	path_nul       => { '0.9.75' => [ 422, 'extension' ], '1.0.1' => [ 422, 'extension' ], '1.0.10' => [ 400, 'libmicrohttpd' ] },
 	te_not_chunked => { '0.9.75' => [ 501, 'extension' ], '1.0.1' => [ 400, 'libmicrohttpd' ], '1.0.10' => [ 501, 'libmicrohttpd' ] },
 	two_lengths    => { '0.9.75' => [ 400, 'extension' ], '1.0.1' => [ 400, 'extension' ], '1.0.10' => [ 400, 'libmicrohttpd' ] },
+	origin_ows     => { '0.9.75' => [ 'not listed' ], '1.0.1' => [ 'listed' ], '1.0.10' => [ 'listed' ] },
 );
 
 sub _version_key { sprintf '%05d' x 3, (split(/\./, $_[0]), 0, 0, 0)[ 0 .. 2 ] }
@@ -280,11 +288,12 @@ sub libmicrohttpd_version
 	return $v;
 }
 
-# mhd_refusal(VERSION, CASE) -> (status, 'extension' or 'libmicrohttpd')
-sub mhd_refusal
+# mhd_case(VERSION, CASE): that version's row, (status, 'extension' or
+# 'libmicrohttpd') for a refusal, ('listed' or 'not listed') for origin_ows
+sub mhd_case
 {
 	my ($version, $case) = @_;
-	my $rows = $mhd_refusals{$case} or die "no libmicrohttpd case $case";
+	my $rows = $mhd_cases{$case} or die "no libmicrohttpd case $case";
 	my ($row) = grep { _version_key($_) le _version_key($version) }
 	  sort { _version_key($b) cmp _version_key($a) } keys %$rows;
 	die "libmicrohttpd $version is older than any probed for $case" unless defined $row;
