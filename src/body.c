@@ -69,6 +69,11 @@ collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
  *	  the request otherwise, the rest would be read as another request;
  *	- 501: a Transfer-Encoding other than chunked, which libmicrohttpd would
  *	  read until the connection closes (RFC 9112 section 6.1).
+ *
+ * These matter with libmicrohttpd 0.9 (Debian 12), which passes all of them
+ * on.  1.0 refuses a Transfer-Encoding it does not know itself, before this
+ * is called (1.0.1 with 400, 1.0.10 with 501), and 1.0.10 refuses two
+ * Content-Lengths too (400): test/t/EcommerceApi.pm, mhd_case.
  */
 int
 eapi_body_framing_refusal(struct MHD_Connection *conn, const char **body)
