@@ -145,4 +145,11 @@ for my $file (sort keys %listed)
 	ok(-f "$top/src/$file", "src/ecommerce_api.h's file list: src/$file exists");
 }
 
+# the README is the front door (issue 8): what this is, the two commands,
+# the settings and links, in at most 250 lines; the detail lives in docs/
+open(my $readme, '<', "$top/README.md") or die "README.md: $!";
+my $readme_lines = () = <$readme>;
+close $readme;
+cmp_ok($readme_lines, '<=', 250, "README.md is at most 250 lines ($readme_lines)");
+
 done_testing();
